@@ -1,0 +1,135 @@
+"""The `assistant` command: parses arguments, calls the pipeline, prints. Errors become one line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import textwrap
+from pathlib import Path
+
+from llama_index.core.schema import NodeWithScore
+
+from assistant.config import RETRIEVERS, Settings
+from assistant.errors import AssistantError
+from assistant.pipeline import Assistant
+from assistant.retrieval import Filters
+
+DEFAULT_INGEST_PATH = Path("seeds")
+EXIT_FAILED_ITEMS = 1
+EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+log = logging.getLogger("assistant")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="assistant", description="Question answering over news articles, with cited passages."
+    )
+    parser.add_argument("--index-dir", type=Path, help="index folder (ASSISTANT_INDEX_DIR)")
+    parser.add_argument("--chroma-url", help="Chroma server URL (ASSISTANT_CHROMA_URL)")
+    parser.add_argument("--collection", help="Chroma collection (ASSISTANT_COLLECTION)")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ingest = commands.add_parser("ingest", help="index articles (.txt, .md, .html files or folders)")
+    ingest.add_argument("paths", nargs="*", type=Path, help=f"default: {DEFAULT_INGEST_PATH}/")
+    ingest.add_argument("--rebuild", action="store_true", help="start from an empty index")
+    ingest.add_argument(
+        "--prune", action="store_true", help="remove articles whose files under PATHS are gone"
+    )
+    ingest.add_argument("--quiet", action="store_true", help="no progress bar")
+    ingest.set_defaults(run=_ingest)
+
+    search = commands.add_parser("search", help="show the passages closest to a query")
+    search.add_argument("query")
+    search.add_argument("--k", type=int, help="number of passages (ASSISTANT_TOP_K)")
+    search.add_argument("--retriever", choices=RETRIEVERS, help="default: hybrid (ASSISTANT_RETRIEVER)")
+    _add_filter_flags(search)
+    search.add_argument("--json", action="store_true", help="print a JSON list")
+    search.set_defaults(run=_search)
+    return parser
+
+
+def _add_filter_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--doc", action="append", default=[], metavar="DOC_ID", help="only this article")
+    parser.add_argument("--source", action="append", default=[], help="only articles from this source")
+    parser.add_argument("--since", default="", metavar="YYYY-MM-DD", help="published on or after")
+    parser.add_argument("--until", default="", metavar="YYYY-MM-DD", help="published on or before")
+
+
+def _filters(args: argparse.Namespace) -> Filters:
+    return Filters(tuple(args.doc), tuple(args.source), args.since, args.until)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING)
+    try:
+        settings = Settings.from_env(
+            index_dir=args.index_dir, chroma_url=args.chroma_url, collection=args.collection
+        )
+        return args.run(Assistant(settings), args)
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted; the index still opens, run the same command again to finish", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # the edge: anything unexpected is one line, the traceback on --debug
+        log.debug("unexpected failure", exc_info=True)
+        print(f"error: unexpected {type(exc).__name__}: {exc} (rerun with --debug)", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _ingest(assistant: Assistant, args: argparse.Namespace) -> int:
+    paths = args.paths or [DEFAULT_INGEST_PATH]
+    report = assistant.ingest(
+        paths, rebuild=args.rebuild, prune=args.prune, progress=not args.quiet and sys.stderr.isatty()
+    )
+    for path, reason in report.failed:
+        print(f"failed: {path}: {reason}", file=sys.stderr)
+    for doc_id, original in report.duplicates:
+        print(f"duplicate: {doc_id} has the same text as {original}; indexed once", file=sys.stderr)
+    print(report.summary())
+    return EXIT_FAILED_ITEMS if report.failed else 0
+
+
+def _search(assistant: Assistant, args: argparse.Namespace) -> int:
+    if args.k is not None and args.k < 1:
+        raise AssistantError("--k must be at least 1")
+    results = assistant.search(args.query, k=args.k, retriever=args.retriever, filters=_filters(args))
+    if args.json:
+        print(json.dumps([passage_json(r) for r in results], ensure_ascii=False, indent=2))
+        return 0
+    for rank, result in enumerate(results, start=1):
+        meta = result.node.metadata
+        where = " > ".join(part for part in (meta["title"], meta["section"]) if part)
+        print(f"{rank}. [{result.score:.3f}] {where}")
+        print(f"   {meta['doc_id']} chars {meta['start_char']}-{meta['end_char']}")
+        print(textwrap.indent(textwrap.fill(result.node.get_content(), width=96), "   "))
+        print()
+    return 0
+
+
+def passage_json(result: NodeWithScore) -> dict:
+    meta = result.node.metadata
+    return {
+        "doc_id": meta["doc_id"],
+        "title": meta["title"],
+        "section": meta["section"],
+        "source": meta["source"],
+        "published": meta.get("published", ""),
+        "start_char": meta["start_char"],
+        "end_char": meta["end_char"],
+        "score": round(float(result.score or 0.0), 6),
+        "scores": meta.get("scores", {}),
+        "chunk_id": result.node.node_id,
+        "text": result.node.get_content(),
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

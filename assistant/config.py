@@ -1,0 +1,119 @@
+"""Settings: the one place defaults live; built once per entry point from ASSISTANT_<FIELD> and flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import ConfigError
+
+ENV_PREFIX = "ASSISTANT_"
+DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+DEFAULT_CHUNK_TOKENS = 200
+DEFAULT_CHUNK_OVERLAP_TOKENS = 40
+RETRIEVERS = ("hybrid", "dense", "bm25")
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the assistant. Each field `x` is read from the variable `ASSISTANT_X`."""
+
+    index_dir: Path = _setting(Path("index"), "Folder of the embedded Chroma index (and caches).")
+    chroma_url: str = _setting(
+        "", "URL of a Chroma server (`chroma run`), e.g. http://127.0.0.1:8000; empty = embedded."
+    )
+    collection: str = _setting("articles", "Chroma collection holding the article chunks.")
+    embedding_model: str = _setting(
+        DEFAULT_EMBEDDING_MODEL,
+        "sentence-transformers model name or local folder; the default ships with the install.",
+    )
+    embed_batch_size: int = _setting(64, "Chunks encoded per batch by the embedding model.")
+    chunk_tokens: int = _setting(DEFAULT_CHUNK_TOKENS, "Largest chunk, in cl100k_base tokens.")
+    chunk_overlap_tokens: int = _setting(
+        DEFAULT_CHUNK_OVERLAP_TOKENS, "Tokens of trailing sentences repeated at the next chunk's start."
+    )
+    top_k: int = _setting(5, "Passages returned by a search.")
+    retriever: str = _setting("hybrid", "hybrid (dense + BM25), dense or bm25.")
+    rrf_k: int = _setting(60, "Reciprocal rank fusion constant: higher flattens rank differences.")
+    dense_weight: float = _setting(1.0, "Weight of the dense ranking in the fusion.")
+    keyword_weight: float = _setting(2.0, "Weight of the BM25 ranking in the fusion.")
+    fusion_candidates: int = _setting(30, "Candidates each ranking contributes to the fusion.")
+
+    def __post_init__(self) -> None:
+        _check(self.embed_batch_size >= 1, "embed_batch_size", "must be at least 1")
+        _check(self.chunk_tokens >= 16, "chunk_tokens", "must be at least 16")
+        _check(
+            0 <= self.chunk_overlap_tokens < self.chunk_tokens // 2,
+            "chunk_overlap_tokens",
+            "must be between 0 and half of ASSISTANT_CHUNK_TOKENS",
+        )
+        _check(self.top_k >= 1, "top_k", "must be at least 1")
+        _check(self.retriever in RETRIEVERS, "retriever", f"must be one of {', '.join(RETRIEVERS)}")
+        _check(self.rrf_k >= 0, "rrf_k", "must be 0 or more")
+        _check(self.dense_weight >= 0, "dense_weight", "must be 0 or more")
+        _check(self.keyword_weight >= 0, "keyword_weight", "must be 0 or more")
+        _check(self.fusion_candidates >= 1, "fusion_candidates", "must be at least 1")
+        _check(
+            3 <= len(self.collection) <= 512
+            and self.collection[0].isalnum()
+            and self.collection[-1].isalnum()
+            and all(c.isalnum() or c in "._-" for c in self.collection),
+            "collection",
+            "must be 3-512 letters, digits, '.', '_' or '-', starting and ending with a letter or digit",
+        )
+        _check(
+            not self.chroma_url or self.chroma_url.startswith(("http://", "https://")),
+            "chroma_url",
+            "must start with http:// or https://",
+        )
+        _check(bool(self.embedding_model.strip()), "embedding_model", "must not be empty")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then `ASSISTANT_*` variables, then explicit overrides (flags); None means unset."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = environ.get(env_name(f.name))
+            if raw is not None:
+                values[f.name] = _parse(f, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def env_name(field_name: str) -> str:
+    return ENV_PREFIX + field_name.upper()
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(variable, default, help) for each setting: the source of the README's table."""
+    return [(env_name(f.name), str(f.default), f.metadata["help"]) for f in dataclasses.fields(Settings)]
+
+
+def _parse(f: dataclasses.Field, raw: str) -> Any:
+    kind = type(f.default)
+    if kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError:
+            what = "a whole number" if kind is int else "a number"
+            raise ConfigError(f"{env_name(f.name)}={raw!r} is not {what}") from None
+    if issubclass(kind, Path):
+        return Path(raw).expanduser()
+    return raw.strip()
+
+
+def _check(ok: bool, name: str, requirement: str) -> None:
+    if not ok:
+        raise ConfigError(f"{env_name(name)} {requirement}")

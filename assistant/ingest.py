@@ -1,0 +1,179 @@
+"""Stage 5, files -> index: the idempotent, incremental ingestion run.
+
+Reads articles, skips the ones the index already holds unchanged, chunks and embeds the rest in large
+batches, and writes them to the store. Crash-safe without a journal: chunk ids are derived from the
+article's content hash, a new version is written completely before the old one is deleted, and an
+article counts as indexed only when exactly one version with all of its chunks is stored. So a run
+that was killed half-way leaves an index that opens, and the next run finishes the work.
+
+(llama-index's IngestionPipeline keeps its dedup state in a separate docstore; keeping the state in the
+chunks themselves is what lets several processes share one Chroma server.)
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from llama_index.core.schema import MetadataMode, TextNode
+
+from assistant.chunking import TOKENIZER_NAME, split_article
+from assistant.config import Settings
+from assistant.corpus import Article, find_article_files, read_article
+from assistant.embeddings import Embedder
+from assistant.errors import ArticleError
+from assistant.store import IndexedArticle, Manifest, Store, open_store_for_writing
+
+FLUSH_CHUNKS = 512  # chunks embedded and written together
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (doc_id, indexed as)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    chunks_written: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def summary(self) -> str:
+        counts = (
+            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.unchanged)} unchanged, "
+            f"{len(self.removed)} removed, {len(self.duplicates)} duplicate, {len(self.failed)} failed"
+        )
+        tail = f"{self.chunks_written} chunks written in {self.seconds:.1f} s"
+        if not self.changed and not self.failed:
+            return f"index already up to date: {counts}; {tail}"
+        return f"articles: {counts}; {tail}"
+
+
+def manifest_for(settings: Settings, embedder: Embedder) -> Manifest:
+    return Manifest(
+        embedding_model=settings.embedding_model,
+        embedding_dimension=embedder.dimension,
+        chunk_tokens=settings.chunk_tokens,
+        chunk_overlap_tokens=settings.chunk_overlap_tokens,
+        tokenizer=TOKENIZER_NAME,
+    )
+
+
+def ingest(
+    paths: Iterable[Path],
+    settings: Settings,
+    embedder: Embedder,
+    *,
+    rebuild: bool = False,
+    prune: bool = False,
+    progress: bool = False,
+) -> IngestReport:
+    """Bring the index in line with the articles under `paths`; see the module docstring."""
+    from tqdm import tqdm
+
+    started = time.perf_counter()
+    paths = [Path(p) for p in paths]
+    report = IngestReport()
+    files, problems = find_article_files(paths)
+    report.failed.extend(problems)
+    store = open_store_for_writing(settings, manifest_for(settings, embedder), rebuild=rebuild)
+    run = _Run(store, embedder, settings, report)
+
+    for found in tqdm(files, desc="ingest", unit="file", disable=not progress, file=sys.stderr):
+        try:
+            article = read_article(found)
+        except ArticleError as exc:
+            report.failed.append((str(found.path), str(exc)))
+            continue
+        run.offer(article)
+    run.flush()
+
+    if prune:
+        seen = {str(found.path) for found in files}
+        roots = [p.resolve() for p in paths if p.exists()]
+        for doc_id, entry in run.indexed.items():
+            if entry.path and entry.path not in seen and _is_under(Path(entry.path), roots):
+                store.delete_article(doc_id)
+                store.touch()
+                report.removed.append(doc_id)
+
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def ingest_articles(articles: Iterable[Article], settings: Settings, embedder: Embedder) -> IngestReport:
+    """Index articles that did not come from files (uploads, benchmarks); same rules as `ingest`."""
+    started = time.perf_counter()
+    report = IngestReport()
+    store = open_store_for_writing(settings, manifest_for(settings, embedder))
+    run = _Run(store, embedder, settings, report)
+    for article in articles:
+        run.offer(article)
+    run.flush()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+class _Run:
+    """The state of one ingestion: what is indexed, what waits to be embedded."""
+
+    def __init__(self, store: Store, embedder: Embedder, settings: Settings, report: IngestReport):
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self.report = report
+        self.indexed: dict[str, IndexedArticle] = store.articles()
+        self.by_text = {entry.text_hash: doc_id for doc_id, entry in self.indexed.items()}
+        self.pending: list[tuple[Article, list[TextNode]]] = []
+
+    def offer(self, article: Article) -> None:
+        entry = self.indexed.get(article.doc_id)
+        if entry is not None and entry.is_complete(article.content_hash):
+            self.report.unchanged.append(article.doc_id)
+            return
+        original = self.by_text.get(article.text_hash)
+        if original is not None and original != article.doc_id:
+            if entry is not None:  # this name used to hold other text: that text is gone
+                self.store.delete_article(article.doc_id)
+                self.store.touch()
+            self.report.duplicates.append((article.doc_id, original))
+            return
+        self.by_text[article.text_hash] = article.doc_id
+        nodes = split_article(
+            article,
+            chunk_tokens=self.settings.chunk_tokens,
+            overlap_tokens=self.settings.chunk_overlap_tokens,
+        )
+        self.pending.append((article, nodes))
+        if sum(len(n) for _, n in self.pending) >= FLUSH_CHUNKS:
+            self.flush()
+
+    def flush(self) -> None:
+        nodes = [node for _, article_nodes in self.pending for node in article_nodes]
+        if not nodes:
+            return
+        texts = [node.get_content(metadata_mode=MetadataMode.EMBED) for node in nodes]
+        for node, vector in zip(nodes, self.embedder.encode(texts), strict=True):
+            node.embedding = vector
+        self.store.upsert(nodes)
+        for article, _ in self.pending:
+            if article.doc_id in self.indexed:
+                # the new version is complete; drop older versions and leftovers of broken runs
+                self.store.delete_article(article.doc_id, keep_version=article.content_hash)
+                self.report.updated.append(article.doc_id)
+            else:
+                self.report.added.append(article.doc_id)
+        self.store.touch()
+        self.report.chunks_written += len(nodes)
+        self.pending.clear()
+
+
+def _is_under(path: Path, roots: list[Path]) -> bool:
+    return any(path == root or path.is_relative_to(root) for root in roots)

@@ -1,0 +1,199 @@
+"""Stage 6, question -> passages: dense, keyword (BM25) and hybrid retrievers as llama-index retrievers.
+
+Hybrid, the default, fuses the dense and the keyword rankings with weighted reciprocal rank fusion:
+score = sum over rankings of weight / (rrf_k + rank). Each ranking contributes its top candidates;
+a passage found by only one of them still counts. Filters (article, source, date range) apply to both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from llama_index.core.base.base_retriever import BaseRetriever
+from llama_index.core.schema import NodeWithScore, QueryBundle
+
+from assistant.config import RETRIEVERS, Settings
+from assistant.embeddings import Embedder
+from assistant.errors import AssistantError
+from assistant.keyword import LiveKeywordIndex
+from assistant.store import Store
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which chunks a question may draw on; empty fields do not filter."""
+
+    doc_ids: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    since: str = ""  # YYYY-MM-DD, inclusive
+    until: str = ""  # YYYY-MM-DD, inclusive
+
+    def __post_init__(self) -> None:
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value and not (
+                len(value) == 10 and value[4] == value[7] == "-" and value.replace("-", "").isdigit()
+            ):
+                raise AssistantError(f"--{name} {value!r} is not a date in the form YYYY-MM-DD")
+
+    @property
+    def empty(self) -> bool:
+        return not (self.doc_ids or self.sources or self.since or self.until)
+
+    def where(self) -> dict | None:
+        """The same conditions as a Chroma `where` clause."""
+        clauses: list[dict] = []
+        if self.doc_ids:
+            clauses.append({"doc_id": {"$in": list(self.doc_ids)}})
+        if self.sources:
+            clauses.append({"source": {"$in": list(self.sources)}})
+        if self.since:
+            clauses.append({"published_int": {"$gte": _day(self.since)}})
+        if self.until:
+            clauses.append({"published_int": {"$lte": _day(self.until)}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def mask(self, doc_ids: np.ndarray, sources: np.ndarray, published: np.ndarray) -> np.ndarray:
+        """The same conditions as a boolean mask over per-chunk arrays (for the keyword index)."""
+        keep = np.ones(len(doc_ids), dtype=bool)
+        if self.doc_ids:
+            keep &= np.isin(doc_ids, list(self.doc_ids))
+        if self.sources:
+            keep &= np.isin(sources, list(self.sources))
+        if self.since:
+            keep &= published >= _day(self.since)
+        if self.until:
+            keep &= (published > 0) & (published <= _day(self.until))
+        return keep
+
+
+def _day(value: str) -> int:
+    return int(value.replace("-", ""))
+
+
+class DenseRetriever(BaseRetriever):
+    """Nearest chunks by cosine similarity of sentence-transformers embeddings."""
+
+    def __init__(self, store: Store, embedder: Embedder, k: int, filters: Filters = Filters()):
+        super().__init__()
+        self._store, self._embedder, self._k, self._filters = store, embedder, k, filters
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        embedding = query_bundle.embedding or self._embedder.get_query_embedding(query_bundle.query_str)
+        results = self._store.query(embedding, self._k, self._filters.where())
+        for result in results:
+            result.node.metadata["scores"] = {"dense": result.score}
+        return results
+
+
+class KeywordRetriever(BaseRetriever):
+    """Chunks ranked by BM25 over their words."""
+
+    def __init__(self, store: Store, keywords: LiveKeywordIndex, k: int, filters: Filters = Filters()):
+        super().__init__()
+        self._store, self._keywords, self._k, self._filters = store, keywords, k, filters
+
+    def ranked_ids(self, query: str) -> list[tuple[str, float]]:
+        index = self._keywords.get()
+        mask = None
+        if not self._filters.empty:
+            mask = self._filters.mask(index.doc_ids, index.sources, index.published)
+        return index.search(query, self._k, mask)
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        ranked = self.ranked_ids(query_bundle.query_str)
+        nodes = self._store.get_nodes([chunk_id for chunk_id, _ in ranked])
+        results = []
+        for chunk_id, score in ranked:
+            if chunk_id in nodes:  # a chunk deleted since the index was loaded is skipped
+                nodes[chunk_id].metadata["scores"] = {"bm25": score}
+                results.append(NodeWithScore(node=nodes[chunk_id], score=score))
+        return results
+
+
+class HybridRetriever(BaseRetriever):
+    """Dense and keyword rankings fused by weighted reciprocal rank fusion."""
+
+    def __init__(
+        self,
+        dense: DenseRetriever,
+        keyword: KeywordRetriever,
+        store: Store,
+        k: int,
+        *,
+        rrf_k: int,
+        dense_weight: float,
+        keyword_weight: float,
+    ) -> None:
+        super().__init__()
+        self._dense, self._keyword, self._store, self._k = dense, keyword, store, k
+        self._rrf_k, self._weights = rrf_k, (dense_weight, keyword_weight)
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        dense = self._dense.retrieve(query_bundle)
+        keyword = self._keyword.ranked_ids(query_bundle.query_str)
+        fused = reciprocal_rank_fusion(
+            [[r.node.node_id for r in dense], [chunk_id for chunk_id, _ in keyword]],
+            self._weights,
+            self._rrf_k,
+        )[: self._k]
+        nodes = {r.node.node_id: r.node for r in dense}
+        missing = [chunk_id for chunk_id, _ in fused if chunk_id not in nodes]
+        nodes.update(self._store.get_nodes(missing))
+        dense_scores = {r.node.node_id: r.score for r in dense}
+        keyword_scores = dict(keyword)
+        results = []
+        for chunk_id, score in fused:
+            if chunk_id not in nodes:
+                continue
+            node = nodes[chunk_id]
+            node.metadata["scores"] = {
+                "dense": dense_scores.get(chunk_id),
+                "bm25": keyword_scores.get(chunk_id),
+                "fused": score,
+            }
+            results.append(NodeWithScore(node=node, score=score))
+        return results
+
+
+def reciprocal_rank_fusion(
+    rankings: list[list[str]], weights: tuple[float, ...], rrf_k: int
+) -> list[tuple[str, float]]:
+    """Fuse ranked id lists: each id scores sum(weight / (rrf_k + rank)), rank starting at 1."""
+    scores: dict[str, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + weight / (rrf_k + rank)
+    return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
+
+
+def build_retriever(
+    kind: str,
+    store: Store,
+    embedder: Embedder,
+    keywords: LiveKeywordIndex,
+    settings: Settings,
+    *,
+    k: int,
+    filters: Filters = Filters(),
+) -> BaseRetriever:
+    """The retriever named by `kind` (hybrid, dense or bm25), returning k passages."""
+    candidates = max(k, settings.fusion_candidates)
+    if kind == "dense":
+        return DenseRetriever(store, embedder, k, filters)
+    if kind == "bm25":
+        return KeywordRetriever(store, keywords, k, filters)
+    if kind == "hybrid":
+        return HybridRetriever(
+            DenseRetriever(store, embedder, candidates, filters),
+            KeywordRetriever(store, keywords, candidates, filters),
+            store,
+            k,
+            rrf_k=settings.rrf_k,
+            dense_weight=settings.dense_weight,
+            keyword_weight=settings.keyword_weight,
+        )
+    raise AssistantError(f"unknown retriever {kind!r}; choose one of {', '.join(RETRIEVERS)}")

@@ -1,0 +1,292 @@
+"""Stage 4, vectors -> Chroma: the embedded store under the index folder, or a Chroma server.
+
+Chunks are written in llama-index's node format (text as the document, the node as `_node_content`), so
+the collection also opens with llama-index's `ChromaVectorStore`. We write and query the collection
+directly because we need upserts (re-runs after a crash) and cosine similarity as the score.
+
+The collection's metadata is the index manifest: embedding model, dimension and chunking settings.
+It lives with the vectors, so every process pointed at one Chroma server sees the same manifest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from llama_index.core.schema import NodeWithScore, TextNode
+from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_metadata_dict
+
+from assistant.config import Settings
+from assistant.errors import IndexMismatchError, IndexMissingError, StoreUnavailableError
+
+MANIFEST_SCHEMA = 1
+CHROMA_SUBDIR = "chroma"
+PAGE_SIZE = 2000
+GENERATION_KEY = "index_generation"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What an index was built with; a different model or chunking means rebuilding it."""
+
+    embedding_model: str
+    embedding_dimension: int
+    chunk_tokens: int
+    chunk_overlap_tokens: int
+    tokenizer: str = "cl100k_base"
+    schema: int = MANIFEST_SCHEMA
+
+    def to_metadata(self) -> dict[str, Any]:
+        return {f"manifest_{k}": v for k, v in dataclasses.asdict(self).items()}
+
+    @classmethod
+    def from_metadata(cls, metadata: dict[str, Any] | None) -> Manifest | None:
+        metadata = metadata or {}
+        names = [f.name for f in dataclasses.fields(cls)]
+        if not all(f"manifest_{name}" in metadata for name in names):
+            return None
+        return cls(**{name: metadata[f"manifest_{name}"] for name in names})
+
+
+@dataclass
+class IndexedArticle:
+    """What the store holds for one doc_id: chunks counted per content version."""
+
+    doc_id: str
+    title: str = ""
+    path: str = ""
+    text_hash: str = ""
+    found: dict[str, int] = field(default_factory=dict)  # content_hash -> chunks present
+    expected: dict[str, int] = field(default_factory=dict)  # content_hash -> chunk_count
+
+    def is_complete(self, content_hash: str) -> bool:
+        """True when exactly this version is stored, with all of its chunks and nothing else."""
+        return set(self.found) == {content_hash} and (self.found[content_hash] == self.expected[content_hash])
+
+
+class Store:
+    """One Chroma collection of article chunks plus its manifest."""
+
+    def __init__(self, client: Any, collection: Any, settings: Settings) -> None:
+        self.client = client
+        self.collection = collection
+        self.settings = settings
+
+    @property
+    def manifest(self) -> Manifest | None:
+        return Manifest.from_metadata(self.collection.metadata)
+
+    @property
+    def location(self) -> str:
+        return describe_location(self.settings)
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def articles(self) -> dict[str, IndexedArticle]:
+        """Every stored doc_id with its versions, read page by page from chunk metadata."""
+        articles: dict[str, IndexedArticle] = {}
+        metadatas = (meta for page in self._pages(["metadatas"]) for meta in page["metadatas"])
+        for metadata in metadatas:
+            doc_id = metadata["doc_id"]
+            entry = articles.setdefault(
+                doc_id,
+                IndexedArticle(doc_id, metadata["title"], metadata["path"], metadata["text_hash"]),
+            )
+            version = metadata["content_hash"]
+            entry.found[version] = entry.found.get(version, 0) + 1
+            entry.expected[version] = metadata["chunk_count"]
+        return articles
+
+    def generation(self) -> str:
+        """A token that changes whenever the collection's content changes (set by `touch`)."""
+        fresh = self.client.get_collection(self.settings.collection, embedding_function=None)
+        return str((fresh.metadata or {}).get(GENERATION_KEY, ""))
+
+    def touch(self) -> None:
+        """Record that the content changed, so caches built on the old content are dropped."""
+        manifest = self.manifest
+        metadata = manifest.to_metadata() if manifest else {}
+        self.collection.modify(metadata={**metadata, GENERATION_KEY: uuid.uuid4().hex})
+
+    def all_chunks(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+        """(ids, texts, metadatas) of every chunk."""
+        ids: list[str] = []
+        texts: list[str] = []
+        metas: list[dict[str, Any]] = []
+        for page in self._pages(["documents", "metadatas"]):
+            ids.extend(page["ids"])
+            texts.extend(page["documents"])
+            metas.extend(page["metadatas"])
+        return ids, texts, metas
+
+    def _pages(self, include: list[str]) -> Iterator[dict[str, Any]]:
+        offset = 0
+        while True:
+            page = self.collection.get(include=include, limit=PAGE_SIZE, offset=offset)
+            yield page
+            if len(page["ids"]) < PAGE_SIZE:
+                return
+            offset += PAGE_SIZE
+
+    def get_nodes(self, ids: list[str]) -> dict[str, TextNode]:
+        """The stored nodes for these chunk ids (missing ids are left out)."""
+        if not ids:
+            return {}
+        page = self.collection.get(ids=ids, include=["documents", "metadatas"])
+        return {
+            chunk_id: metadata_dict_to_node(meta, text=text)
+            for chunk_id, text, meta in zip(page["ids"], page["documents"], page["metadatas"], strict=True)
+        }
+
+    def upsert(self, nodes: list[TextNode]) -> None:
+        """Write nodes that carry embeddings; ids are deterministic, so a re-run overwrites."""
+        batch = self.client.get_max_batch_size()
+        for i in range(0, len(nodes), batch):
+            part = nodes[i : i + batch]
+            self.collection.upsert(
+                ids=[n.node_id for n in part],
+                embeddings=[n.get_embedding() for n in part],
+                documents=[n.text for n in part],
+                metadatas=[node_to_metadata_dict(n, remove_text=True, flat_metadata=True) for n in part],
+            )
+
+    def delete_article(self, doc_id: str, keep_version: str | None = None) -> None:
+        """Remove an article's chunks, or all versions but `keep_version`."""
+        where: dict[str, Any] = {"doc_id": doc_id}
+        if keep_version is not None:
+            where = {"$and": [where, {"content_hash": {"$ne": keep_version}}]}
+        self.collection.delete(where=where)
+
+    def query(
+        self, embedding: list[float], k: int, where: dict[str, Any] | None = None
+    ) -> list[NodeWithScore]:
+        """Nearest chunks to a normalised vector, scored by cosine similarity, best first."""
+        result = self.collection.query(
+            query_embeddings=[embedding],
+            n_results=k,
+            where=where or None,
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            NodeWithScore(node=metadata_dict_to_node(meta, text=text), score=1.0 - distance)
+            for text, meta, distance in zip(
+                result["documents"][0], result["metadatas"][0], result["distances"][0], strict=True
+            )
+        ]
+
+
+def describe_location(settings: Settings) -> str:
+    if settings.chroma_url:
+        return f"Chroma server {settings.chroma_url}, collection {settings.collection!r}"
+    return f"{settings.index_dir}, collection {settings.collection!r}"
+
+
+def connect(settings: Settings, *, create: bool) -> Any:
+    """A Chroma client for the settings: HTTP when `chroma_url` is set, else the embedded store."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        except ValueError as exc:  # chromadb's "Could not connect to a Chroma server"
+            raise StoreUnavailableError(
+                f"cannot reach the Chroma server at {settings.chroma_url}; start it with "
+                "`chroma run --path DIR --port N` or unset ASSISTANT_CHROMA_URL"
+            ) from exc
+    path = Path(settings.index_dir) / CHROMA_SUBDIR
+    if not create and not path.exists():
+        raise IndexMissingError(f"no index in {settings.index_dir}; run `assistant ingest` first")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except OSError as exc:
+        raise StoreUnavailableError(
+            f"cannot open the index in {settings.index_dir}: {exc.strerror or exc}"
+        ) from exc
+
+
+def open_store(settings: Settings) -> Store:
+    """Open an existing, non-empty index for reading; checks its model against the settings."""
+    from chromadb.errors import NotFoundError
+
+    client = connect(settings, create=False)
+    try:
+        collection = client.get_collection(settings.collection, embedding_function=None)
+    except NotFoundError:
+        raise IndexMissingError(
+            f"no index in {describe_location(settings)}; run `assistant ingest` first"
+        ) from None
+    store = Store(client, collection, settings)
+    if store.count() == 0:
+        raise IndexMissingError(
+            f"the index in {describe_location(settings)} is empty; run `assistant ingest`"
+        )
+    manifest = store.manifest
+    if manifest is None:
+        raise IndexMismatchError(
+            f"the index in {describe_location(settings)} has no manifest; run `assistant ingest --rebuild`"
+        )
+    if manifest.embedding_model != settings.embedding_model:
+        raise IndexMismatchError(_model_mismatch(manifest, settings))
+    return store
+
+
+def open_store_for_writing(settings: Settings, manifest: Manifest, *, rebuild: bool = False) -> Store:
+    """Open or create the collection for ingestion; refuses to mix models or chunkings."""
+    from chromadb.errors import NotFoundError
+
+    client = connect(settings, create=True)
+    if rebuild:
+        with contextlib.suppress(NotFoundError):
+            client.delete_collection(settings.collection)
+    collection = client.get_or_create_collection(
+        settings.collection,
+        metadata={"hnsw:space": "cosine", **manifest.to_metadata()},
+        embedding_function=None,
+    )
+    store = Store(client, collection, settings)
+    stored = store.manifest
+    if stored is None:
+        raise IndexMismatchError(
+            f"collection {settings.collection!r} was not made by this assistant; choose another "
+            "ASSISTANT_COLLECTION or run `assistant ingest --rebuild` to replace it"
+        )
+    if stored.embedding_model != manifest.embedding_model or (
+        stored.embedding_dimension != manifest.embedding_dimension
+    ):
+        raise IndexMismatchError(_model_mismatch(stored, settings))
+    if (stored.chunk_tokens, stored.chunk_overlap_tokens, stored.tokenizer) != (
+        manifest.chunk_tokens,
+        manifest.chunk_overlap_tokens,
+        manifest.tokenizer,
+    ):
+        raise IndexMismatchError(
+            f"the index was chunked with {stored.chunk_tokens} tokens and "
+            f"{stored.chunk_overlap_tokens} overlap, the settings ask for {manifest.chunk_tokens} "
+            f"and {manifest.chunk_overlap_tokens}; run `assistant ingest --rebuild`"
+        )
+    return store
+
+
+def _model_mismatch(stored: Manifest, settings: Settings) -> str:
+    return (
+        f"the index was built with embedding model {stored.embedding_model!r} "
+        f"({stored.embedding_dimension} dimensions) but the settings ask for "
+        f"{settings.embedding_model!r}; run `assistant ingest --rebuild` or set "
+        f"ASSISTANT_EMBEDDING_MODEL={stored.embedding_model}"
+    )

@@ -1,0 +1,133 @@
+"""Shared fixtures: the real embedding model, a real Chroma (embedded, and a `chroma run` server on
+loopback), settings pointing into tmp_path, and a copy of the seed articles."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from assistant.config import ENV_PREFIX, Settings
+from assistant.embeddings import Embedder, load_embedder
+from assistant.pipeline import Assistant
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO / "seeds"
+SEED_DOC_ID = "us-nato-rubio-skips-brussels-meeting.txt"
+SERVER_START_TIMEOUT_S = 60
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ASSISTANT_* variable from the developer's shell leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith(ENV_PREFIX):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return load_embedder(Settings())
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_http(url: str, timeout_s: float, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode} before answering {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"no answer from {url} within {timeout_s} s")
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real Chroma server (`chroma run`, from the chromadb wheel) on a free loopback port."""
+    port = free_port()
+    data = tmp_path_factory.mktemp("chroma-server")
+    log = open(data / "server.log", "wb")  # noqa: SIM115 - closed after the server stops
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "chroma"),
+            "run",
+            "--path",
+            str(data / "db"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{url}/api/v2/heartbeat", SERVER_START_TIMEOUT_S, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(params=["embedded", "server"])
+def store_mode(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def settings(store_mode: str, request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings for one test: its own index folder, and its own collection on the shared server."""
+    if store_mode == "server":
+        url = request.getfixturevalue("chroma_server")
+        return Settings(
+            index_dir=tmp_path / "index", chroma_url=url, collection=f"test-{uuid.uuid4().hex[:12]}"
+        )
+    return Settings(index_dir=tmp_path / "index")
+
+
+@pytest.fixture
+def embedded_settings(tmp_path: Path) -> Settings:
+    return Settings(index_dir=tmp_path / "index")
+
+
+@pytest.fixture
+def assistant(settings: Settings, embedder: Embedder) -> Assistant:
+    return Assistant(settings, embedder)
+
+
+@pytest.fixture
+def seed_dir(tmp_path: Path) -> Path:
+    """A private copy of seeds/, free to change."""
+    target = tmp_path / "articles"
+    shutil.copytree(SEEDS, target)
+    return target
+
+
+@pytest.fixture
+def seeded(assistant: Assistant, seed_dir: Path) -> Assistant:
+    """An assistant whose index holds the seed article."""
+    report = assistant.ingest([seed_dir])
+    assert report.added == [SEED_DOC_ID]
+    return assistant

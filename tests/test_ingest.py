@@ -1,0 +1,179 @@
+"""Ingestion against both store modes: the embedded Chroma and a real `chroma run` server."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import SEED_DOC_ID
+
+from assistant import ingest as ingest_module
+from assistant.cli import main
+from assistant.config import Settings
+from assistant.embeddings import Embedder
+from assistant.errors import IndexMismatchError
+from assistant.pipeline import Assistant
+from assistant.store import open_store
+
+
+def stored_chunks(assistant: Assistant) -> list[dict]:
+    return assistant.store.all_chunks()[2]
+
+
+def write_articles(folder: Path, count: int, sentences: int = 30) -> None:
+    """Distinct multi-chunk articles, so that a run needs several flushes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        body = " ".join(
+            f"Report {i} paragraph {j} describes talks between delegation {i} and partner {j}."
+            for j in range(sentences)
+        )
+        (folder / f"report-{i:02d}.txt").write_text(f"Report {i}\n\n{body}\n")
+
+
+def test_first_run_indexes_the_seed_article(seeded):
+    chunks = stored_chunks(seeded)
+    assert len(chunks) == 6
+    assert {c["doc_id"] for c in chunks} == {SEED_DOC_ID}
+    assert seeded.store.manifest.embedding_model == "all-MiniLM-L6-v2"
+    assert seeded.store.manifest.embedding_dimension == 384
+
+
+def test_reingest_adds_nothing(seeded, seed_dir):
+    before = sorted(c["content_hash"] + str(c["chunk_index"]) for c in stored_chunks(seeded))
+    report = seeded.ingest([seed_dir])
+    assert report.unchanged == [SEED_DOC_ID]
+    assert (report.added, report.updated, report.chunks_written) == ([], [], 0)
+    assert report.summary().startswith("index already up to date")
+    assert sorted(c["content_hash"] + str(c["chunk_index"]) for c in stored_chunks(seeded)) == before
+
+
+def test_changed_article_replaces_all_old_chunks(seeded, seed_dir):
+    path = seed_dir / SEED_DOC_ID
+    old_hashes = {c["content_hash"] for c in stored_chunks(seeded)}
+    path.write_text(path.read_text().replace("Christopher Landau", "Jane Example"))
+    report = seeded.ingest([seed_dir])
+    assert report.updated == [SEED_DOC_ID]
+    chunks = stored_chunks(seeded)
+    assert len(chunks) == 6
+    assert {c["content_hash"] for c in chunks}.isdisjoint(old_hashes)
+    texts = " ".join(seeded.store.all_chunks()[1])
+    assert "Jane Example" in texts and "Christopher Landau" not in texts
+
+
+def test_prune_removes_articles_whose_files_are_gone(assistant, tmp_path):
+    write_articles(tmp_path / "news", 3, sentences=3)
+    assistant.ingest([tmp_path / "news"])
+    (tmp_path / "news" / "report-01.txt").unlink()
+    kept = assistant.ingest([tmp_path / "news"])
+    assert kept.removed == []
+    assert "report-01.txt" in {c["doc_id"] for c in stored_chunks(assistant)}
+    pruned = assistant.ingest([tmp_path / "news"], prune=True)
+    assert pruned.removed == ["report-01.txt"]
+    assert {c["doc_id"] for c in stored_chunks(assistant)} == {"report-00.txt", "report-02.txt"}
+
+
+def test_same_text_under_two_names_is_indexed_once(assistant, seed_dir):
+    shutil.copy(seed_dir / SEED_DOC_ID, seed_dir / "copy-of-the-article.txt")
+    report = assistant.ingest([seed_dir])
+    assert len(report.added) == 1
+    assert len(report.duplicates) == 1
+    duplicate, original = report.duplicates[0]
+    assert {duplicate, original} == {SEED_DOC_ID, "copy-of-the-article.txt"}
+    assert len(stored_chunks(assistant)) == 6
+
+
+def test_bad_files_are_reported_and_the_rest_is_indexed(assistant, seed_dir):
+    (seed_dir / "empty.txt").write_text("")
+    (seed_dir / "binary.txt").write_bytes(b"\x00\x01\x02binary")
+    (seed_dir / "latin1.txt").write_bytes("Café".encode("latin-1"))
+    report = assistant.ingest([seed_dir, seed_dir / "nowhere.md"])
+    assert report.added == [SEED_DOC_ID]
+    reasons = {Path(path).name: reason for path, reason in report.failed}
+    assert reasons == {
+        "empty.txt": "the file is empty",
+        "binary.txt": "looks like a binary file, not text",
+        "latin1.txt": "is not UTF-8 text (bad byte at position 3); convert it, e.g. with iconv",
+        "nowhere.md": "no such file or folder",
+    }
+
+
+def test_interrupted_run_leaves_an_index_that_opens_and_is_completed_next_time(
+    settings: Settings, embedder: Embedder, tmp_path, monkeypatch
+):
+    write_articles(tmp_path / "news", 8)
+    fresh = Assistant(settings.replace(collection=settings.collection + "-fresh"), embedder)
+    expected = fresh.ingest([tmp_path / "news"]).chunks_written
+    assert expected > 16
+
+    calls = []
+
+    class Interrupting(Embedder):
+        """The real model, interrupted (as by Ctrl-C) on its third batch."""
+
+        def encode(self, texts):
+            calls.append(len(texts))
+            if len(calls) == 3:
+                raise KeyboardInterrupt
+            return super().encode(texts)
+
+    monkeypatch.setattr(ingest_module, "FLUSH_CHUNKS", 8)
+    broken = Assistant(settings, Interrupting(embedder._model, "all-MiniLM-L6-v2", 64))
+    with pytest.raises(KeyboardInterrupt):
+        broken.ingest([tmp_path / "news"])
+    assert 0 < open_store(settings).count() < expected
+
+    report = Assistant(settings, embedder).ingest([tmp_path / "news"])
+    assert report.failed == []
+    chunks = open_store(settings).all_chunks()[2]
+    assert len(chunks) == expected
+    assert len({(c["doc_id"], c["chunk_index"]) for c in chunks}) == expected
+
+
+def test_another_model_needs_a_rebuild(seeded, settings, seed_dir, tmp_path):
+    # a local folder holding the same weights: a different model name, as far as the index knows
+    from assistant.embeddings import load_embedder, resolve_model
+
+    local_model = tmp_path / "my-model"
+    local_model.symlink_to(resolve_model("all-MiniLM-L6-v2"))
+    other = settings.replace(embedding_model=str(local_model))
+    with pytest.raises(IndexMismatchError) as error:
+        Assistant(other).search("Who is going instead?")
+    assert "built with embedding model 'all-MiniLM-L6-v2'" in str(error.value)
+    assert "run `assistant ingest --rebuild`" in str(error.value)
+    with pytest.raises(IndexMismatchError):
+        Assistant(other).ingest([seed_dir])
+    report = Assistant(other, load_embedder(other)).ingest([seed_dir], rebuild=True)
+    assert report.added == [SEED_DOC_ID]
+    assert open_store(other).manifest.embedding_model == str(local_model)
+
+
+def test_other_chunking_needs_a_rebuild(seeded, settings, embedder, seed_dir):
+    with pytest.raises(IndexMismatchError) as error:
+        Assistant(settings.replace(chunk_tokens=120), embedder).ingest([seed_dir])
+    assert "run `assistant ingest --rebuild`" in str(error.value)
+
+
+def test_html_article_is_ingested_with_its_metadata(assistant, tmp_path):
+    from test_corpus import NEWS_PAGE
+
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "ministers.html").write_text(NEWS_PAGE)
+    assert assistant.ingest([tmp_path / "web"]).added == ["ministers.html"]
+    top = assistant.search("Where will the summer summit be held?", k=1)[0].node
+    assert top.metadata["doc_id"] == "ministers.html"
+    assert top.metadata["published"] == "2025-12-03"
+    assert top.metadata["source"] == "Daily Planet"
+
+
+def test_cli_reports_each_bad_file_and_exits_non_zero(embedded_settings, seed_dir, capsys):
+    (seed_dir / "empty.md").write_text("   ")
+    code = main(["--index-dir", str(embedded_settings.index_dir), "ingest", "--quiet", str(seed_dir)])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert f"failed: {seed_dir / 'empty.md'}: the file is empty" in err
+    assert "1 added" in out and "1 failed" in out
+    code = main(
+        ["--index-dir", str(embedded_settings.index_dir), "ingest", "--quiet", str(seed_dir / "x.txt")]
+    )
+    assert code == 1
+    assert "no such file or folder" in capsys.readouterr().err
