@@ -50,7 +50,28 @@ def build_parser() -> argparse.ArgumentParser:
     _add_filter_flags(search)
     search.add_argument("--json", action="store_true", help="print a JSON list")
     search.set_defaults(run=_search)
+
+    ask = commands.add_parser("ask", help="answer a question with cited passages")
+    ask.add_argument("question")
+    _add_answer_flags(ask)
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.set_defaults(run=_ask)
+
+    chat = commands.add_parser("chat", help="a conversation in the terminal (follow-up questions work)")
+    _add_answer_flags(chat)
+    chat.set_defaults(run=_chat)
+
+    calibrate = commands.add_parser("calibrate", help="find the refusal threshold that suits a question set")
+    calibrate.add_argument("question_set", type=Path, help="JSONL, e.g. evals/seed.jsonl")
+    calibrate.set_defaults(run=_calibrate)
     return parser
+
+
+def _add_answer_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--k", type=int, help="passages to retrieve (ASSISTANT_TOP_K)")
+    parser.add_argument("--retriever", choices=RETRIEVERS, help="default: hybrid (ASSISTANT_RETRIEVER)")
+    parser.add_argument("--mode", choices=("llm", "extractive"), help="default: llm when one is configured")
+    _add_filter_flags(parser)
 
 
 def _add_filter_flags(parser: argparse.ArgumentParser) -> None:
@@ -98,8 +119,7 @@ def _ingest(assistant: Assistant, args: argparse.Namespace) -> int:
 
 
 def _search(assistant: Assistant, args: argparse.Namespace) -> int:
-    if args.k is not None and args.k < 1:
-        raise AssistantError("--k must be at least 1")
+    _check_k(args.k)
     results = assistant.search(args.query, k=args.k, retriever=args.retriever, filters=_filters(args))
     if args.json:
         print(json.dumps([passage_json(r) for r in results], ensure_ascii=False, indent=2))
@@ -112,6 +132,100 @@ def _search(assistant: Assistant, args: argparse.Namespace) -> int:
         print(textwrap.indent(textwrap.fill(result.node.get_content(), width=96), "   "))
         print()
     return 0
+
+
+def _ask(assistant: Assistant, args: argparse.Namespace) -> int:
+    _check_k(args.k)
+    answer = assistant.ask(
+        args.question, k=args.k, retriever=args.retriever, filters=_filters(args), mode=args.mode
+    )
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+    else:
+        _print_answer(answer)
+    return 0
+
+
+def _chat(assistant: Assistant, args: argparse.Namespace) -> int:
+    _check_k(args.k)
+    print(f"Ask about the articles ({assistant.mode_label}). An empty line or Ctrl-D ends the chat.")
+    history: list[dict] = []
+    while True:
+        try:
+            question = input("\n> ").strip()
+        except EOFError:
+            print()
+            return 0
+        if not question:
+            return 0
+        try:
+            events = assistant.ask_stream(
+                question,
+                history=history,
+                k=args.k,
+                retriever=args.retriever,
+                filters=_filters(args),
+                mode=args.mode,
+            )
+            for event in events:
+                if event.kind == "notice":
+                    print(f"\n[{event.text}]")
+                elif event.kind == "answer":
+                    print()
+                    _print_answer(event.answer, show_answer=event.answer.mode == "llm")
+                    history.append({"question": question, "answer": event.answer.answer})
+                elif event.answer is None and assistant.mode_label != "offline extractive":
+                    print(event.text, end="", flush=True)
+        except AssistantError as exc:  # a bad question ends the turn, not the chat
+            print(f"error: {exc}", file=sys.stderr)
+
+
+def _print_answer(answer, show_answer: bool = True) -> None:
+    if show_answer or answer.mode != "llm":
+        lines = [
+            s.text
+            + "".join(f" [{n}]" for n in s.citations)
+            + ("" if s.supported else " (not supported by the articles)")
+            for s in answer.sentences
+        ]
+        print(" ".join(lines) if lines else answer.answer)
+    if answer.citations:
+        print("\nSources:")
+    for c in answer.citations:
+        where = " > ".join(part for part in (c.title, c.section) if part)
+        print(f"[{c.n}] {where} ({c.doc_id}, chars {c.start_char}-{c.end_char})")
+        print(textwrap.indent(textwrap.fill(f'"{" ".join(c.quote.split())}"', width=96), "    "))
+    for warning in answer.warnings:
+        print(f"note: {warning}")
+
+
+def _calibrate(assistant: Assistant, args: argparse.Namespace) -> int:
+    from assistant.evaluate import best_threshold, calibration_outcomes, load_cases, threshold_table
+
+    cases, problems = load_cases(args.question_set)
+    for problem in problems:
+        print(f"skipped: {problem}", file=sys.stderr)
+    if not cases:
+        raise AssistantError(f"{args.question_set} holds no questions")
+    probe = Assistant(assistant.settings.replace(refusal_threshold=0.0), assistant.embedder)
+    outcomes = calibration_outcomes(
+        cases, lambda case: probe.ask(case.question, history=case.history, mode="extractive")
+    )
+    print("threshold  right  refused(unanswerable)  wrong")
+    for threshold, right, refused_ok, wrong in threshold_table(outcomes):
+        print(f"{threshold:9.2f}  {right:5d}  {refused_ok:21d}  {wrong:5d}")
+    answerable = sum(o.answerable for o in outcomes)
+    print(
+        f"{len(outcomes)} questions ({answerable} answerable); "
+        f"suggested ASSISTANT_REFUSAL_THRESHOLD={best_threshold(outcomes):.2f} "
+        f"(now {assistant.settings.refusal_threshold:.2f})"
+    )
+    return 1 if problems else 0
+
+
+def _check_k(k: int | None) -> None:
+    if k is not None and k < 1:
+        raise AssistantError("--k must be at least 1")
 
 
 def passage_json(result: NodeWithScore) -> dict:

@@ -46,6 +46,25 @@ class Settings:
     dense_weight: float = _setting(1.0, "Weight of the dense ranking in the fusion.")
     keyword_weight: float = _setting(2.0, "Weight of the BM25 ranking in the fusion.")
     fusion_candidates: int = _setting(30, "Candidates each ranking contributes to the fusion.")
+    refusal_threshold: float = _setting(
+        0.38, "Below this answer confidence (0-1) the assistant says the articles don't hold the answer."
+    )
+    max_answer_sentences: int = _setting(2, "Most sentences an extractive answer quotes.")
+    companion_ratio: float = _setting(
+        0.9, "A further sentence is quoted when it scores at least this share of the best one."
+    )
+    support_threshold: float = _setting(
+        0.55, "Least support (0-1) a generated sentence needs from a passage to keep its citation."
+    )
+    llm_url: str = _setting(
+        "", "Base URL of an OpenAI-compatible server (…/v1); with a model name, turns the LLM on."
+    )
+    llm_model: str = _setting("", "Model name sent to the OpenAI-compatible server.")
+    llm_gguf: str = _setting("", "Path of a local GGUF model (needs the `gguf` extra); turns the LLM on.")
+    llm_timeout_s: float = _setting(30.0, "Seconds the LLM may take before the extractive answer is shown.")
+    llm_max_tokens: int = _setting(256, "Longest generated answer, in tokens.")
+    llm_temperature: float = _setting(0.1, "Sampling temperature of the LLM.")
+    llm_context_tokens: int = _setting(4096, "Context window of the LLM.")
 
     def __post_init__(self) -> None:
         _check(self.embed_batch_size >= 1, "embed_batch_size", "must be at least 1")
@@ -75,6 +94,23 @@ class Settings:
             "must start with http:// or https://",
         )
         _check(bool(self.embedding_model.strip()), "embedding_model", "must not be empty")
+        _check(0 <= self.refusal_threshold <= 1, "refusal_threshold", "must be between 0 and 1")
+        _check(0 <= self.support_threshold <= 1, "support_threshold", "must be between 0 and 1")
+        _check(0 < self.companion_ratio <= 1, "companion_ratio", "must be above 0 and at most 1")
+        _check(self.max_answer_sentences >= 1, "max_answer_sentences", "must be at least 1")
+        _check(
+            not self.llm_url or self.llm_url.startswith(("http://", "https://")),
+            "llm_url",
+            "must start with http:// or https://",
+        )
+        _check(not (self.llm_url and self.llm_gguf), "llm_gguf", "and ASSISTANT_LLM_URL can't both be set")
+        _check(not self.llm_url or bool(self.llm_model), "llm_model", "must be set with ASSISTANT_LLM_URL")
+        _check(self.llm_timeout_s > 0, "llm_timeout_s", "must be above 0")
+        _check(self.llm_max_tokens >= 16, "llm_max_tokens", "must be at least 16")
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_url or self.llm_gguf)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -9,6 +9,8 @@ components; vectors are L2-normalised, for cosine similarity.
 from __future__ import annotations
 
 import functools
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -17,6 +19,7 @@ from pydantic import PrivateAttr
 from assistant.config import DEFAULT_EMBEDDING_MODEL, Settings
 from assistant.errors import ModelLoadError
 
+CACHE_ENTRIES = 50_000  # vectors of recent queries and passage sentences (about 80 MB at 384 floats)
 PACKAGED_MODEL_NAMES = {DEFAULT_EMBEDDING_MODEL, f"sentence-transformers/{DEFAULT_EMBEDDING_MODEL}"}
 
 
@@ -30,13 +33,21 @@ def resolve_model(name: str) -> str:
 
 
 class Embedder(BaseEmbedding):
-    """A sentence-transformers model behind llama-index's embedding interface."""
+    """A sentence-transformers model behind llama-index's embedding interface.
+
+    Queries and passage sentences repeat (the same question asked twice, the same passage retrieved for
+    many questions), so their vectors are kept in LRU caches.
+    """
 
     _model: Any = PrivateAttr()
+    _cache: OrderedDict = PrivateAttr()
+    _lock: Any = PrivateAttr()
 
     def __init__(self, model: Any, model_name: str, batch_size: int) -> None:
         super().__init__(model_name=model_name, embed_batch_size=batch_size)
         self._model = model
+        self._cache = OrderedDict()
+        self._lock = threading.Lock()
 
     @property
     def dimension(self) -> int:
@@ -62,8 +73,22 @@ class Embedder(BaseEmbedding):
         )
         return vectors.tolist()
 
+    def encode_cached(self, texts: list[str]) -> list[list[float]]:
+        """Like `encode`, reusing the vectors of texts seen recently."""
+        with self._lock:
+            known = {t: self._cache[t] for t in texts if t in self._cache}
+            for text in known:
+                self._cache.move_to_end(text)
+        missing = list(dict.fromkeys(t for t in texts if t not in known))
+        fresh = dict(zip(missing, self.encode(missing), strict=True))
+        with self._lock:
+            self._cache.update(fresh)
+            while len(self._cache) > CACHE_ENTRIES:
+                self._cache.popitem(last=False)
+        return [known[t] if t in known else fresh[t] for t in texts]
+
     def _get_query_embedding(self, query: str) -> list[float]:
-        return self.encode([query])[0]
+        return self.encode_cached([query])[0]
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)

@@ -1,4 +1,4 @@
-"""The one place the stages are wired together: settings in, ingestion and search out.
+"""The one place the stages are wired together: settings in; ingestion, search and answers out.
 
 The CLI, the web app and the evaluation runner all hold one `Assistant` per process, so the embedding
 model is loaded once and the store is opened once.
@@ -7,20 +7,53 @@ model is loaded once and the store is opened once.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from llama_index.core.schema import NodeWithScore, QueryBundle
 
+from assistant.answer import (
+    EXTRACTIVE,
+    LLM,
+    Answer,
+    answer_extractively,
+    answer_prompt,
+    confidence_of,
+    ground_generated_answer,
+    refused,
+    score_sentences,
+    should_refuse,
+)
 from assistant.config import Settings
 from assistant.embeddings import Embedder, load_embedder
 from assistant.errors import AssistantError
+from assistant.grounding import terms
 from assistant.ingest import IngestReport, ingest
 from assistant.keyword import LiveKeywordIndex
+from assistant.llm import LLMBackend, LLMFailure, build_llm
+from assistant.prompts import load_prompt
 from assistant.retrieval import Filters, build_retriever
 from assistant.store import Store, open_store
 
 MAX_QUERY_CHARS = 2000
+FOLLOW_UP_WORDS = frozenset(
+    "he she they it him her them his hers their theirs its this that these those there instead also "
+    "else then other same one".split()
+)
+HISTORY_TURNS = 3  # earlier turns shown to the condensing prompt
+
+
+@dataclass(frozen=True)
+class Event:
+    """One step of a streamed answer: a piece of text, a notice, or the finished answer."""
+
+    kind: str  # "token", "notice" or "answer"
+    text: str = ""
+    answer: Answer | None = None
+
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -30,6 +63,12 @@ class Assistant:
         self._embedder = embedder
         self._store: Store | None = None
         self._keywords: LiveKeywordIndex | None = None
+        self._llm: LLMBackend | None = build_llm(settings)
+
+    @property
+    def mode_label(self) -> str:
+        """How answers are made, for display: the LLM's name, or offline extractive."""
+        return f"LLM: {self._llm.label}" if self._llm else "offline extractive"
 
     @property
     def embedder(self) -> Embedder:
@@ -81,6 +120,110 @@ class Assistant:
             filters=filters,
         )
         return chosen.retrieve(QueryBundle(query))
+
+    def ask(self, question: str, **options) -> Answer:
+        """Answer a question; see `ask_stream` for the options."""
+        for event in self.ask_stream(question, **options):
+            if event.kind == "answer":
+                assert event.answer is not None
+                return event.answer
+        raise AssertionError("ask_stream always ends with an answer")
+
+    def ask_stream(
+        self,
+        question: str,
+        *,
+        history: list[dict] | None = None,
+        k: int | None = None,
+        retriever: str | None = None,
+        filters: Filters = Filters(),
+        mode: str | None = None,
+    ) -> Iterator[Event]:
+        """Answer a question, yielding text as it is produced and then the finished Answer.
+
+        `history` holds earlier turns, `{"question": ..., "answer": ...}`, oldest first. `mode` is
+        "llm" or "extractive"; by default the LLM answers when one is configured.
+        """
+        question = clean_query(question)
+        use_llm = self._choose_mode(mode)
+        timings: dict[str, float] = {}
+        warnings: list[str] = []
+
+        started = time.perf_counter()
+        standalone = self._standalone(question, history or [], use_llm, warnings)
+        if standalone != question:
+            timings["condense"] = _ms_since(started)
+        started = time.perf_counter()
+        passages = self.search(standalone, k=k, retriever=retriever, filters=filters)
+        timings["retrieve"] = _ms_since(started)
+
+        started = time.perf_counter()
+        answer: Answer | None = None
+        if use_llm:
+            scored, _ = score_sentences(question, standalone, passages, self.embedder)
+            confidence = confidence_of(question, scored)
+            if should_refuse(question, passages, confidence, self.settings):
+                answer = refused(question, LLM, passages, confidence)
+            else:
+                try:
+                    pieces = []
+                    for piece in self._llm.stream(answer_prompt(standalone, passages)):
+                        pieces.append(piece)
+                        yield Event("token", piece)
+                    answer = ground_generated_answer(
+                        question, "".join(pieces), passages, self.embedder, self.settings, confidence
+                    )
+                except LLMFailure as failure:
+                    notice = f"{failure}; showing the offline extractive answer instead."
+                    warnings.append(notice[0].upper() + notice[1:])
+                    yield Event("notice", warnings[-1])
+        if answer is None:
+            answer = answer_extractively(question, standalone, passages, self.embedder, self.settings)
+            yield Event("token", answer.answer)
+        timings["answer"] = _ms_since(started)
+        answer.standalone_question = standalone
+        answer.warnings = warnings + answer.warnings
+        answer.timings_ms = timings
+        yield Event("answer", answer=answer)
+
+    def _choose_mode(self, mode: str | None) -> bool:
+        if mode not in (None, LLM, EXTRACTIVE):
+            raise AssistantError(f"unknown answer mode {mode!r}; choose llm or extractive")
+        if mode == LLM and self._llm is None:
+            raise AssistantError("no LLM is configured; set ASSISTANT_LLM_URL and ASSISTANT_LLM_MODEL")
+        return self._llm is not None and mode != EXTRACTIVE
+
+    def _standalone(self, question: str, history: list[dict], use_llm: bool, warnings: list[str]) -> str:
+        """The question with what it refers to from earlier turns made explicit."""
+        turns = [t for t in history if isinstance(t, dict) and str(t.get("question", "")).strip()]
+        if not turns:
+            return question
+        if use_llm:
+            transcript = "\n".join(
+                f"User: {clean_query(t['question'])}\nAssistant: {str(t.get('answer', ''))[:600]}"
+                for t in turns[-HISTORY_TURNS:]
+            )
+            prompt = load_prompt("condense").render(history=transcript, question=question)
+            try:
+                condensed = " ".join(self._llm.complete(prompt).split())
+            except LLMFailure as failure:
+                warnings.append(f"Could not rewrite the follow-up question ({failure}).")
+            else:
+                if condensed and len(condensed) <= MAX_QUERY_CHARS:
+                    return condensed
+        if is_follow_up(question):
+            return f"{clean_query(turns[-1]['question'])} {question}"
+        return question
+
+
+def is_follow_up(question: str) -> bool:
+    """Does the question lean on an earlier turn (a pronoun, "instead", or almost no content)?"""
+    words = {w.lower() for w in re.findall(r"[\w']+", question)}
+    return bool(words & FOLLOW_UP_WORDS) or len(terms(question)) < 2
+
+
+def _ms_since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
 
 
 def clean_query(query: str) -> str:
