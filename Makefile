@@ -1,5 +1,5 @@
 # Two commands set everything up on a fresh machine:
-#   make run    create .venv, install, index seeds/ (only what changed), then show an example search
+#   make run    create .venv, install, index seeds/ (only what changed), then answer an example question
 #   make test   install the test tools too and run the whole suite (what CI runs)
 PYTHON ?= python3
 VENV := .venv
@@ -8,11 +8,11 @@ BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 EXAMPLE_QUESTION := Who will represent the U.S. at the NATO meeting?
 
-.PHONY: run test lint ingest clean
+.PHONY: run test lint clean
 
 run: $(VENV)/.installed
 	$(BIN)/assistant ingest seeds/
-	$(BIN)/assistant search "$(EXAMPLE_QUESTION)" --k 3
+	$(BIN)/assistant ask "$(EXAMPLE_QUESTION)"
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check assistant tests

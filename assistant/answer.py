@@ -37,6 +37,8 @@ EXTRACTIVE = "extractive"
 LLM = "llm"
 NEAR_DUPLICATE_COSINE = 0.9
 KIND_EVIDENCE = 0.2
+CONTEXT_BONUS = 0.1
+CONTEXT_OVERLAP = 0.5  # share of a sentence's terms found in the previous answer to count as repeating it
 
 
 @dataclass(frozen=True)
@@ -101,10 +103,11 @@ class Scored:
     semantic: float
     lexical: float
     fits: bool
+    bonus: float = 0.0
 
     @property
     def score(self) -> float:
-        return self.semantic * 0.5 + self.lexical * 0.5
+        return self.semantic * 0.5 + self.lexical * 0.5 + self.bonus
 
 
 def refusal_text() -> str:
@@ -112,7 +115,7 @@ def refusal_text() -> str:
 
 
 def score_sentences(
-    question: str, query: str, passages: list[NodeWithScore], embedder: Embedder
+    question: str, query: str, passages: list[NodeWithScore], embedder: Embedder, context: str = ""
 ) -> tuple[list[Scored], np.ndarray]:
     """Each passage sentence scored against the question, and the sentences' vectors.
 
@@ -120,6 +123,10 @@ def score_sentences(
     follow-up was expanded). Lexical: the IDF-weighted share of question terms the sentence contains,
     the IDF taken over the candidate sentences, so that words every passage shares count for little;
     the question's own words weigh double those carried over from earlier turns.
+
+    `context` is the previous answer in a conversation: a follow-up is most often answered next to
+    it, so sentences of the passage it came from gain CONTEXT_BONUS, and sentences that repeat it
+    lose as much.
     """
     sentences = passage_sentences(passages)
     if not sentences:
@@ -147,6 +154,15 @@ def score_sentences(
         )
         for s, sim, found in zip(sentences, similarity, sentence_terms, strict=True)
     ]
+    if context:
+        earlier = terms(context)
+        repeats = [overlap(earlier, list(found)) >= CONTEXT_OVERLAP for found in sentence_terms]
+        in_context = {s.sentence.passage for s, repeat in zip(scored, repeats, strict=True) if repeat}
+        for item, repeat in zip(scored, repeats, strict=True):
+            if repeat:
+                item.bonus = -CONTEXT_BONUS
+            elif item.sentence.passage in in_context:
+                item.bonus = CONTEXT_BONUS
     return scored, vectors
 
 
@@ -171,10 +187,15 @@ def should_refuse(
 
 
 def answer_extractively(
-    question: str, query: str, passages: list[NodeWithScore], embedder: Embedder, settings: Settings
+    question: str,
+    query: str,
+    passages: list[NodeWithScore],
+    embedder: Embedder,
+    settings: Settings,
+    context: str = "",
 ) -> Answer:
     """Quote the passage sentences that best answer the question, each followed by its marker."""
-    scored, vectors = score_sentences(question, query, passages, embedder)
+    scored, vectors = score_sentences(question, query, passages, embedder, context)
     confidence = confidence_of(question, scored)
     if should_refuse(question, passages, confidence, settings):
         return refused(question, EXTRACTIVE, passages, confidence)

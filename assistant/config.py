@@ -47,7 +47,7 @@ class Settings:
     keyword_weight: float = _setting(2.0, "Weight of the BM25 ranking in the fusion.")
     fusion_candidates: int = _setting(30, "Candidates each ranking contributes to the fusion.")
     refusal_threshold: float = _setting(
-        0.38, "Below this answer confidence (0-1) the assistant says the articles don't hold the answer."
+        0.40, "Below this answer confidence (0-1) the assistant says the articles don't hold the answer."
     )
     max_answer_sentences: int = _setting(2, "Most sentences an extractive answer quotes.")
     companion_ratio: float = _setting(

@@ -89,8 +89,9 @@ def question_kind(question: str) -> QuestionKind:
     if re.search(r"\bwhat (?:date|day|time|year|month)\b", q):
         return QuestionKind("date")
     match = re.search(r"\bhow (?:many|much)\s+([^\W\d_]+)", q)
-    if match:
-        return QuestionKind("number", _stem(match.group(1)))
+    if match:  # "how many troops" must mention troops; "how much does it cost" any amount
+        counted = match.group(1)
+        return QuestionKind("number", "" if counted in STOPWORDS else _stem(counted))
     if re.search(r"\bhow old\b", q):
         return QuestionKind("age")
     if re.match(r"(?:and |so |but )?who\b", q) and not re.match(

@@ -149,8 +149,9 @@ class Assistant:
         timings: dict[str, float] = {}
         warnings: list[str] = []
 
+        turns = [t for t in history or [] if isinstance(t, dict) and str(t.get("question", "")).strip()]
         started = time.perf_counter()
-        standalone = self._standalone(question, history or [], use_llm, warnings)
+        standalone = self._standalone(question, turns, use_llm, warnings)
         if standalone != question:
             timings["condense"] = _ms_since(started)
         started = time.perf_counter()
@@ -178,7 +179,10 @@ class Assistant:
                     warnings.append(notice[0].upper() + notice[1:])
                     yield Event("notice", warnings[-1])
         if answer is None:
-            answer = answer_extractively(question, standalone, passages, self.embedder, self.settings)
+            context = str(turns[-1].get("answer", "")) if turns and standalone != question else ""
+            answer = answer_extractively(
+                question, standalone, passages, self.embedder, self.settings, context
+            )
             yield Event("token", answer.answer)
         timings["answer"] = _ms_since(started)
         answer.standalone_question = standalone
@@ -193,9 +197,8 @@ class Assistant:
             raise AssistantError("no LLM is configured; set ASSISTANT_LLM_URL and ASSISTANT_LLM_MODEL")
         return self._llm is not None and mode != EXTRACTIVE
 
-    def _standalone(self, question: str, history: list[dict], use_llm: bool, warnings: list[str]) -> str:
+    def _standalone(self, question: str, turns: list[dict], use_llm: bool, warnings: list[str]) -> str:
         """The question with what it refers to from earlier turns made explicit."""
-        turns = [t for t in history if isinstance(t, dict) and str(t.get("question", "")).strip()]
         if not turns:
             return question
         if use_llm:

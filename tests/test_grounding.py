@@ -1,0 +1,68 @@
+"""Pure text logic of grounding: question kinds, names, markers."""
+
+import pytest
+
+from assistant.grounding import (
+    fits_kind,
+    new_person_names,
+    question_kind,
+    split_marked_sentences,
+    terms,
+    unknown_names,
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "counted"),
+    [
+        ("On what date is the meeting?", "date", ""),
+        ("When was the plan leaked?", "date", ""),
+        ("What time does it start?", "date", ""),
+        ("How many troops will the U.S. send?", "number", "troop"),
+        ("How much money was pledged?", "number", "money"),
+        ("How much do ferry tickets cost?", "number", ""),
+        ("How old is Christopher Landau?", "age", ""),
+        ("Who is going instead?", "name", ""),
+        ("Who is Oana Lungescu?", "any", ""),
+        ("Which countries objected?", "any", ""),
+    ],
+)
+def test_question_kind(question, kind, counted):
+    assert question_kind(question).kind == kind
+    assert question_kind(question).counted == counted
+
+
+def test_sentences_must_hold_the_kind_of_answer_asked_for():
+    number = question_kind("How many points does the plan have?")
+    assert fits_kind(number, "A draft of a 28-point peace plan.", "")
+    assert not fits_kind(question_kind("How many troops?"), "A draft of a 28-point peace plan.", "")
+    date = question_kind("When is the meeting?")
+    assert fits_kind(date, "Ministers meet on 3 December in Brussels.", "")
+    assert not fits_kind(date, "Rubio may not attend the meeting.", ""), "'may' is not the month"
+    assert not fits_kind(question_kind("How old is he?"), "One of the topics is Ukraine.", "")
+
+
+def test_new_person_names_split_off_titles_and_skip_places():
+    sentence = "US Deputy Secretary of State Christopher Landau went, not the White House staff."
+    assert new_person_names(sentence, "Who went?") == ["Christopher Landau"]
+    assert new_person_names(sentence, "Did Landau go?") == []
+
+
+def test_unknown_names_catch_people_the_articles_never_mention():
+    text = "Secretary of State Marco Rubio will not attend."
+    assert unknown_names("What did Olaf Scholz say to Marco Rubio?", text) == ["Olaf Scholz"]
+    assert unknown_names("Why is Marco Rubio absent?", text) == []
+
+
+def test_markers_are_split_from_sentences_wherever_they_stand():
+    parts = split_marked_sentences("Landau will go [1]. Rubio stays home.[2][7] He met Wadephul. [3, 4]")
+    assert parts == [
+        ("Landau will go.", [1]),
+        ("Rubio stays home.", [2, 7]),
+        ("He met Wadephul.", [3, 4]),
+    ]
+    assert split_marked_sentences("No markers at all.") == [("No markers at all.", [])]
+
+
+def test_terms_drop_stopwords_and_stem():
+    assert terms("Who will represent the U.S. at the meetings?") == terms("represent U.S. meeting")
