@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -383,10 +382,3 @@ def _support(
 def _is_refusal(generated: str) -> bool:
     normalised = " ".join(terms(generated))
     return bool(normalised) and " ".join(terms(refusal_text())) in normalised
-
-
-def stream_answer_text(answer: Answer, step_chars: int = 24) -> Iterator[str]:
-    """The text of a finished answer in small pieces, for interfaces that stream."""
-    text = answer.answer
-    for i in range(0, len(text), step_chars):
-        yield text[i : i + step_chars]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from llama_index.core.schema import NodeWithScore
 
+from assistant.answer import Answer
 from assistant.config import RETRIEVERS, Settings
 from assistant.errors import AssistantError
 from assistant.pipeline import Assistant
@@ -167,28 +168,29 @@ def _chat(assistant: Assistant, args: argparse.Namespace) -> int:
                 filters=_filters(args),
                 mode=args.mode,
             )
+            streaming = assistant.settings.llm_enabled and args.mode != "extractive"
             for event in events:
-                if event.kind == "notice":
+                if event.kind == "notice":  # the LLM failed: what follows is the extractive answer
                     print(f"\n[{event.text}]")
-                elif event.kind == "answer":
-                    print()
-                    _print_answer(event.answer, show_answer=event.answer.mode == "llm")
-                    history.append({"question": question, "answer": event.answer.answer})
-                elif event.answer is None and assistant.mode_label != "offline extractive":
+                    streaming = False
+                elif event.kind == "token" and streaming:
                     print(event.text, end="", flush=True)
+                elif event.kind == "answer":
+                    print("\n\nChecked against the passages:" if streaming else "")
+                    _print_answer(event.answer)
+                    history.append({"question": question, "answer": event.answer.answer})
         except AssistantError as exc:  # a bad question ends the turn, not the chat
             print(f"error: {exc}", file=sys.stderr)
 
 
-def _print_answer(answer, show_answer: bool = True) -> None:
-    if show_answer or answer.mode != "llm":
-        lines = [
-            s.text
-            + "".join(f" [{n}]" for n in s.citations)
-            + ("" if s.supported else " (not supported by the articles)")
-            for s in answer.sentences
-        ]
-        print(" ".join(lines) if lines else answer.answer)
+def _print_answer(answer: Answer) -> None:
+    lines = [
+        s.text
+        + "".join(f" [{n}]" for n in s.citations)
+        + ("" if s.supported else " (not supported by the articles)")
+        for s in answer.sentences
+    ]
+    print(" ".join(lines) if lines else answer.answer)
     if answer.citations:
         print("\nSources:")
     for c in answer.citations:

@@ -46,6 +46,10 @@ class Settings:
     dense_weight: float = _setting(1.0, "Weight of the dense ranking in the fusion.")
     keyword_weight: float = _setting(2.0, "Weight of the BM25 ranking in the fusion.")
     fusion_candidates: int = _setting(30, "Candidates each ranking contributes to the fusion.")
+    reranker: str = _setting(
+        "", "sentence-transformers CrossEncoder (name or folder) that reorders passages; empty = off."
+    )
+    rerank_candidates: int = _setting(20, "Passages retrieved for the reranker to reorder.")
     refusal_threshold: float = _setting(
         0.40, "Below this answer confidence (0-1) the assistant says the articles don't hold the answer."
     )
@@ -80,6 +84,7 @@ class Settings:
         _check(self.dense_weight >= 0, "dense_weight", "must be 0 or more")
         _check(self.keyword_weight >= 0, "keyword_weight", "must be 0 or more")
         _check(self.fusion_candidates >= 1, "fusion_candidates", "must be at least 1")
+        _check(self.rerank_candidates >= 1, "rerank_candidates", "must be at least 1")
         _check(
             3 <= len(self.collection) <= 512
             and self.collection[0].isalnum()

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import NodeWithScore, QueryBundle
 
 from assistant.answer import (
@@ -34,7 +35,7 @@ from assistant.ingest import IngestReport, ingest
 from assistant.keyword import LiveKeywordIndex
 from assistant.llm import LLMBackend, LLMFailure, build_llm
 from assistant.prompts import load_prompt
-from assistant.retrieval import Filters, build_retriever
+from assistant.retrieval import Filters, build_retriever, load_reranker
 from assistant.store import Store, open_store
 
 MAX_QUERY_CHARS = 2000
@@ -64,6 +65,7 @@ class Assistant:
         self._store: Store | None = None
         self._keywords: LiveKeywordIndex | None = None
         self._llm: LLMBackend | None = build_llm(settings)
+        self._reranker: BaseNodePostprocessor | None = None
 
     @property
     def mode_label(self) -> str:
@@ -108,18 +110,29 @@ class Assistant:
         retriever: str | None = None,
         filters: Filters = Filters(),
     ) -> list[NodeWithScore]:
-        """The k passages that best match the query, best first."""
+        """The k passages that best match the query, best first (reordered by the reranker, if set)."""
         query = clean_query(query)
+        k = k or self.settings.top_k
+        reranker = self.reranker
         chosen = build_retriever(
             retriever or self.settings.retriever,
             self.store,
             self.embedder,
             self.keywords,
             self.settings,
-            k=k or self.settings.top_k,
+            k=max(k, self.settings.rerank_candidates) if reranker else k,
             filters=filters,
         )
-        return chosen.retrieve(QueryBundle(query))
+        results = chosen.retrieve(QueryBundle(query))
+        if reranker and results:
+            results = reranker.postprocess_nodes(results, query_bundle=QueryBundle(query))
+        return results[:k]
+
+    @property
+    def reranker(self) -> BaseNodePostprocessor | None:
+        if self.settings.reranker and self._reranker is None:
+            self._reranker = load_reranker(self.settings.reranker, self.settings.rerank_candidates)
+        return self._reranker
 
     def ask(self, question: str, **options) -> Answer:
         """Answer a question; see `ask_stream` for the options."""

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from llama_index.core.base.base_retriever import BaseRetriever
+from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import NodeWithScore, QueryBundle
 
 from assistant.config import RETRIEVERS, Settings
-from assistant.embeddings import Embedder
-from assistant.errors import AssistantError
+from assistant.embeddings import Embedder, resolve_model
+from assistant.errors import AssistantError, ModelLoadError
 from assistant.keyword import LiveKeywordIndex
 from assistant.store import Store
 
@@ -197,3 +198,22 @@ def build_retriever(
             keyword_weight=settings.keyword_weight,
         )
     raise AssistantError(f"unknown retriever {kind!r}; choose one of {', '.join(RETRIEVERS)}")
+
+
+def load_reranker(model: str, candidates: int) -> BaseNodePostprocessor:
+    """llama-index's cross-encoder postprocessor over a sentence-transformers CrossEncoder.
+
+    It scores (question, passage) pairs jointly, which separates close candidates better than either
+    ranking; no cross-encoder ships with the install, so it is off unless ASSISTANT_RERANKER is set.
+    """
+    from llama_index.core.postprocessor import SentenceTransformerRerank
+
+    try:
+        return SentenceTransformerRerank(
+            model=resolve_model(model), top_n=candidates, device="cpu", keep_retrieval_score=True
+        )
+    except Exception as exc:  # like the embedding model: any load failure means "can't use it"
+        raise ModelLoadError(
+            f"cannot load reranker {model!r} ({type(exc).__name__}); set ASSISTANT_RERANKER to a local "
+            "CrossEncoder folder, or to an empty value to turn reranking off"
+        ) from exc
