@@ -215,16 +215,7 @@ def answer_extractively(
         sentence = scored[i].sentence
         n = builder.cite(sentence.passage, sentence.start, sentence.end)
         sentences.append(AnswerSentence(tidy(sentence.text), [n]))
-    return Answer(
-        question=question,
-        answer=render(sentences),
-        refused=False,
-        mode=EXTRACTIVE,
-        citations=builder.citations,
-        related=builder.related(),
-        sentences=sentences,
-        confidence=confidence,
-    )
+    return builder.answer(question, EXTRACTIVE, sentences, confidence)
 
 
 def refused(question: str, mode: str, passages: list[NodeWithScore], confidence: float) -> Answer:
@@ -282,6 +273,19 @@ class CitationBuilder:
     def related(self) -> list[dict]:
         cited = {c.chunk_id for c in self.citations}
         return [passage_summary(p) for p in self.passages if p.node.node_id not in cited]
+
+    def answer(self, question: str, mode: str, sentences: list[AnswerSentence], confidence: float) -> Answer:
+        """The answer made of these sentences, citing what was cited through this builder."""
+        return Answer(
+            question=question,
+            answer=render(sentences),
+            refused=False,
+            mode=mode,
+            citations=self.citations,
+            related=self.related(),
+            sentences=sentences,
+            confidence=confidence,
+        )
 
 
 def passage_summary(result: NodeWithScore) -> dict:
@@ -347,16 +351,7 @@ def ground_generated_answer(
             sentences.append(AnswerSentence(text, [builder.cite(source.passage, source.start, source.end)]))
         else:
             sentences.append(AnswerSentence(text, [], supported=False))
-    answer = Answer(
-        question=question,
-        answer=render(sentences),
-        refused=False,
-        mode=LLM,
-        citations=builder.citations,
-        related=builder.related(),
-        sentences=sentences,
-        confidence=confidence,
-    )
+    answer = builder.answer(question, LLM, sentences, confidence)
     if dropped:
         answer.warnings.append(f"Removed {dropped} citation marker(s) that pointed at no passage.")
     unsupported = sum(not s.supported for s in sentences)

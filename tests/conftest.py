@@ -3,6 +3,7 @@ loopback), settings pointing into tmp_path, and a copy of the seed articles."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -58,37 +59,32 @@ def wait_for_http(url: str, timeout_s: float, process: subprocess.Popen | None =
     raise RuntimeError(f"no answer from {url} within {timeout_s} s")
 
 
+@contextlib.contextmanager
+def running(command: list[str], ready_url: str, log_path: Path):
+    """Run a server process until the block ends; its output goes to `log_path`."""
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for_http(ready_url, SERVER_START_TIMEOUT_S, process)
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory):
     """A real Chroma server (`chroma run`, from the chromadb wheel) on a free loopback port."""
     port = free_port()
     data = tmp_path_factory.mktemp("chroma-server")
-    log = open(data / "server.log", "wb")  # noqa: SIM115 - closed after the server stops
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "chroma"),
-            "run",
-            "--path",
-            str(data / "db"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    chroma = str(Path(sys.executable).parent / "chroma")
+    command = [chroma, "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{url}/api/v2/heartbeat", SERVER_START_TIMEOUT_S, process)
+    with running(command, f"{url}/api/v2/heartbeat", data / "server.log"):
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 @pytest.fixture(params=["embedded", "server"])
@@ -145,34 +141,10 @@ def smollm2_path() -> Path:
 def llm_server(tmp_path_factory: pytest.TempPathFactory, smollm2_path: Path):
     """A real OpenAI-compatible server (llama-cpp-python) serving SmolLM2 on loopback; yields /v1."""
     port = free_port()
-    log = open(tmp_path_factory.mktemp("llm-server") / "server.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(smollm2_path),
-            "--model_alias",
-            "smollm2",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            "4096",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    command = [
+        sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_path), "--model_alias",
+        "smollm2", "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096",
+    ]  # fmt: skip
     url = f"http://127.0.0.1:{port}/v1"
-    try:
-        wait_for_http(f"{url}/models", SERVER_START_TIMEOUT_S, process)
+    with running(command, f"{url}/models", tmp_path_factory.mktemp("llm-server") / "server.log"):
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
