@@ -1,20 +1,26 @@
 # Two commands set everything up on a fresh machine:
-#   make run    create .venv, install, index seeds/ (only what changed), then answer an example question
+#   make run    create .venv, install, index seeds/ (only what changed), answer an example question,
+#               then serve the chat on http://127.0.0.1:7860/
 #   make test   install the test tools too and run the whole suite (what CI runs)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # The CPU build of torch lies on these machines; installing it first keeps pip from pulling CUDA.
 TORCH := torch==2.13.0
+PORT ?= 7860
 EXAMPLE_QUESTION := Who will represent the U.S. at the NATO meeting?
+# The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint clean
 
 run: $(VENV)/.installed
 	$(BIN)/assistant ingest seeds/
 	$(BIN)/assistant ask "$(EXAMPLE_QUESTION)"
+	$(BIN)/assistant serve --host 127.0.0.1 --port $(PORT)
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test $(CHROMIUM)
 	$(BIN)/ruff check assistant tests
 	$(BIN)/python -m pytest
 
@@ -32,6 +38,10 @@ $(VENV)/.installed: pyproject.toml
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 
 clean:
 	rm -rf $(VENV) *.egg-info

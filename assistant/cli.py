@@ -62,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_answer_flags(chat)
     chat.set_defaults(run=_chat)
 
+    serve = commands.add_parser("serve", help="start the web chat, JSON API and widget")
+    serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
+    serve.add_argument("--port", type=int, default=7860, help="default: 7860")
+    serve.set_defaults(run=_serve)
+
     calibrate = commands.add_parser("calibrate", help="find the refusal threshold that suits a question set")
     calibrate.add_argument("question_set", type=Path, help="JSONL, e.g. evals/seed.jsonl")
     calibrate.set_defaults(run=_calibrate)
@@ -199,6 +204,18 @@ def _print_answer(answer: Answer) -> None:
         print(textwrap.indent(textwrap.fill(f'"{" ".join(c.quote.split())}"', width=96), "    "))
     for warning in answer.warnings:
         print(f"note: {warning}")
+
+
+def _serve(assistant: Assistant, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from assistant.web.api import create_app
+
+    assistant.warm_up()
+    app = create_app(assistant)
+    print(f"News assistant on http://{args.host}:{args.port}/  (answers: {assistant.mode_label})")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
 
 
 def _calibrate(assistant: Assistant, args: argparse.Namespace) -> int:

@@ -69,6 +69,10 @@ class Settings:
     llm_max_tokens: int = _setting(256, "Longest generated answer, in tokens.")
     llm_temperature: float = _setting(0.1, "Sampling temperature of the LLM.")
     llm_context_tokens: int = _setting(4096, "Context window of the LLM.")
+    embed_origins: str = _setting(
+        "", "Comma-separated origins (https://news.example) allowed to embed the chat and call /api."
+    )
+    max_upload_bytes: int = _setting(2_000_000, "Largest article file accepted from the browser.")
 
     def __post_init__(self) -> None:
         _check(self.embed_batch_size >= 1, "embed_batch_size", "must be at least 1")
@@ -112,6 +116,17 @@ class Settings:
         _check(not self.llm_url or bool(self.llm_model), "llm_model", "must be set with ASSISTANT_LLM_URL")
         _check(self.llm_timeout_s > 0, "llm_timeout_s", "must be above 0")
         _check(self.llm_max_tokens >= 16, "llm_max_tokens", "must be at least 16")
+        _check(self.max_upload_bytes >= 1, "max_upload_bytes", "must be at least 1")
+        _check(
+            all(o.startswith(("http://", "https://")) and o.count("/") == 2 for o in self.origins),
+            "embed_origins",
+            "must list origins such as https://news.example, separated by commas",
+        )
+
+    @property
+    def origins(self) -> list[str]:
+        """The embed origins as a list."""
+        return [o.strip().rstrip("/") for o in self.embed_origins.split(",") if o.strip()]
 
     @property
     def llm_enabled(self) -> bool:

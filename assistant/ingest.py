@@ -131,11 +131,14 @@ class _Run:
         self.report = report
         self.indexed: dict[str, IndexedArticle] = store.articles()
         self.by_text = {entry.text_hash: doc_id for doc_id, entry in self.indexed.items()}
+        self.documents = store.document_ids()
         self.pending: list[tuple[Article, list[TextNode]]] = []
 
     def offer(self, article: Article) -> None:
         entry = self.indexed.get(article.doc_id)
         if entry is not None and entry.is_complete(article.content_hash):
+            if article.doc_id not in self.documents:  # an index made before full texts were kept
+                self.store.put_document(article)
             self.report.unchanged.append(article.doc_id)
             return
         original = self.by_text.get(article.text_hash)
@@ -164,6 +167,7 @@ class _Run:
             node.embedding = vector
         self.store.upsert(nodes)
         for article, _ in self.pending:
+            self.store.put_document(article)
             if article.doc_id in self.indexed:
                 # the new version is complete; drop older versions and leftovers of broken runs
                 self.store.delete_article(article.doc_id, keep_version=article.content_hash)

@@ -6,6 +6,7 @@ model is loaded once and the store is opened once.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Iterable, Iterator
@@ -28,10 +29,11 @@ from assistant.answer import (
     should_refuse,
 )
 from assistant.config import Settings
+from assistant.corpus import parse_article
 from assistant.embeddings import Embedder, load_embedder
-from assistant.errors import AssistantError
+from assistant.errors import ArticleError, AssistantError
 from assistant.grounding import terms
-from assistant.ingest import IngestReport, ingest
+from assistant.ingest import IngestReport, ingest, ingest_articles
 from assistant.keyword import LiveKeywordIndex
 from assistant.llm import LLMBackend, LLMFailure, build_llm
 from assistant.prompts import load_prompt
@@ -101,6 +103,35 @@ class Assistant:
         report = ingest(paths, self.settings, self.embedder, rebuild=rebuild, prune=prune, progress=progress)
         self._store = self._keywords = None  # reopen: the collection may have been recreated
         return report
+
+    def warm_up(self) -> None:
+        """Load the model and open the store before the first question (servers call this at start)."""
+        self.embedder.get_query_embedding("warm up")
+        with contextlib.suppress(AssistantError):  # no index yet: the first question will say so
+            self.keywords.get()
+
+    def add_upload(self, filename: str, data: bytes) -> IngestReport:
+        """Index an article file sent by a browser. The name only labels it; it is never a path."""
+        suffix = Path(filename).suffix.lower()
+        if len(data) > self.settings.max_upload_bytes:
+            raise AssistantError(
+                f"{Path(filename).name} is {len(data):,} bytes; the limit is "
+                f"{self.settings.max_upload_bytes:,} (ASSISTANT_MAX_UPLOAD_BYTES)"
+            )
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(filename).stem).strip(".-")[:80] or "article"
+        try:
+            article = parse_article(data, f"uploads/{stem}{suffix}", suffix=suffix)
+        except ArticleError as exc:
+            raise ArticleError(f"{Path(filename).name}: {exc}") from None
+        report = ingest_articles([article], self.settings, self.embedder)
+        self._keywords = None  # searchable at once, without waiting for the staleness check
+        return report
+
+    def documents(self) -> list[dict]:
+        return self.store.list_documents()
+
+    def document(self, doc_id: str) -> dict | None:
+        return self.store.get_document(doc_id)
 
     def search(
         self,

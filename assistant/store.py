@@ -23,12 +23,14 @@ from llama_index.core.schema import NodeWithScore, TextNode
 from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_metadata_dict
 
 from assistant.config import Settings
+from assistant.corpus import Article
 from assistant.errors import IndexMismatchError, IndexMissingError, StoreUnavailableError
 
 MANIFEST_SCHEMA = 1
 CHROMA_SUBDIR = "chroma"
 PAGE_SIZE = 2000
 GENERATION_KEY = "index_generation"
+DOCUMENTS_SUFFIX = ".articles"
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class Store:
         self.client = client
         self.collection = collection
         self.settings = settings
+        self._documents: Any = None
 
     @property
     def manifest(self) -> Manifest | None:
@@ -158,11 +161,56 @@ class Store:
             )
 
     def delete_article(self, doc_id: str, keep_version: str | None = None) -> None:
-        """Remove an article's chunks, or all versions but `keep_version`."""
+        """Remove an article (chunks and full text), or only its chunks of versions but `keep_version`."""
         where: dict[str, Any] = {"doc_id": doc_id}
         if keep_version is not None:
             where = {"$and": [where, {"content_hash": {"$ne": keep_version}}]}
+        else:
+            self.documents.delete(ids=[doc_id])
         self.collection.delete(where=where)
+
+    # --- whole articles, for "open the source" ---------------------------------------------------
+
+    @property
+    def documents(self) -> Any:
+        """A side collection holding each article's full text, keyed by doc_id.
+
+        Kept in Chroma, beside the chunks, so that every process sharing a server sees it. It holds no
+        meaningful vectors: each record carries a constant one-number embedding.
+        """
+        if self._documents is None:
+            self._documents = self.client.get_or_create_collection(
+                f"{self.settings.collection}{DOCUMENTS_SUFFIX}", embedding_function=None
+            )
+        return self._documents
+
+    def put_document(self, article: Article) -> None:
+        metadata = {
+            "title": article.title,
+            "source": article.source,
+            "published": article.published,
+            "url": article.url,
+            "content_hash": article.content_hash,
+        }
+        self.documents.upsert(
+            ids=[article.doc_id], embeddings=[[0.0]], documents=[article.text], metadatas=[metadata]
+        )
+
+    def document_ids(self) -> set[str]:
+        return set(self.documents.get(include=[])["ids"])
+
+    def list_documents(self) -> list[dict[str, Any]]:
+        """doc_id, title, source, published and url of every article, by title."""
+        page = self.documents.get(include=["metadatas"])
+        rows = [{"doc_id": i, **m} for i, m in zip(page["ids"], page["metadatas"], strict=True)]
+        return sorted(rows, key=lambda row: (row["title"].lower(), row["doc_id"]))
+
+    def get_document(self, doc_id: str) -> dict[str, Any] | None:
+        """The article's metadata and full text, or None."""
+        page = self.documents.get(ids=[doc_id], include=["documents", "metadatas"])
+        if not page["ids"]:
+            return None
+        return {"doc_id": doc_id, **page["metadatas"][0], "text": page["documents"][0]}
 
     def query(
         self, embedding: list[float], k: int, where: dict[str, Any] | None = None
@@ -252,8 +300,9 @@ def open_store_for_writing(settings: Settings, manifest: Manifest, *, rebuild: b
 
     client = connect(settings, create=True)
     if rebuild:
-        with contextlib.suppress(NotFoundError):
-            client.delete_collection(settings.collection)
+        for name in (settings.collection, f"{settings.collection}{DOCUMENTS_SUFFIX}"):
+            with contextlib.suppress(NotFoundError):
+                client.delete_collection(name)
     collection = client.get_or_create_collection(
         settings.collection,
         metadata={"hnsw:space": "cosine", **manifest.to_metadata()},

@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -60,10 +61,10 @@ def wait_for_http(url: str, timeout_s: float, process: subprocess.Popen | None =
 
 
 @contextlib.contextmanager
-def running(command: list[str], ready_url: str, log_path: Path):
+def running(command: list[str], ready_url: str, log_path: Path, env: dict | None = None):
     """Run a server process until the block ends; its output goes to `log_path`."""
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
             wait_for_http(ready_url, SERVER_START_TIMEOUT_S, process)
             yield process
@@ -148,3 +149,34 @@ def llm_server(tmp_path_factory: pytest.TempPathFactory, smollm2_path: Path):
     url = f"http://127.0.0.1:{port}/v1"
     with running(command, f"{url}/models", tmp_path_factory.mktemp("llm-server") / "server.log"):
         yield url
+
+
+@pytest.fixture(scope="session")
+def web_server(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder):
+    """`assistant serve` on a free loopback port over an index of the seed article; yields its URL.
+
+    Pages served from `embed_origin` (another port) may embed it; see `widget_page`.
+    """
+    root = tmp_path_factory.mktemp("web")
+    index_dir = root / "index"
+    articles = root / "articles"
+    shutil.copytree(SEEDS, articles)
+    Assistant(Settings(index_dir=index_dir), embedder).ingest([articles])
+    port, page_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "ASSISTANT_INDEX_DIR": str(index_dir),
+        "ASSISTANT_EMBED_ORIGINS": f"http://127.0.0.1:{page_port}",
+    }
+    script = str(Path(sys.executable).parent / "assistant")
+    command = [script, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    url = f"http://127.0.0.1:{port}"
+    with running(command, f"{url}/healthz", root / "server.log", env):
+        yield WebServer(url, index_dir, page_port)
+
+
+@dataclass(frozen=True)
+class WebServer:
+    url: str
+    index_dir: Path
+    page_port: int  # pages served from this port are allowed to embed the chat

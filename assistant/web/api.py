@@ -1,0 +1,223 @@
+"""The HTTP server: one FastAPI app with the JSON API, the article viewer, the widget, and the Gradio
+chat mounted at / (full) and /embed (compact, for iframes).
+
+Errors become `{"error": "..."}` with a 4xx status (5xx only when the store is unreachable), never a
+traceback. Which sites may frame the chat and call /api is set by ASSISTANT_EMBED_ORIGINS.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from assistant.cli import passage_json
+from assistant.errors import (
+    AssistantError,
+    IndexMismatchError,
+    IndexMissingError,
+    StoreUnavailableError,
+)
+from assistant.feedback import FeedbackLog
+from assistant.pipeline import MAX_QUERY_CHARS, Assistant
+from assistant.retrieval import Filters
+from assistant.web.render import article_page
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+MAX_HISTORY_TURNS = 20
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FilterIn(Strict):
+    doc_ids: list[str] = Field(default_factory=list, max_length=200)
+    sources: list[str] = Field(default_factory=list, max_length=50)
+    since: str = ""
+    until: str = ""
+
+
+class Turn(Strict):
+    question: str = Field(max_length=MAX_QUERY_CHARS)
+    answer: str = Field(default="", max_length=20_000)
+
+
+class AskIn(Strict):
+    question: str = Field(max_length=MAX_QUERY_CHARS * 2)
+    history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS)
+    filters: FilterIn = Field(default_factory=FilterIn)
+    k: int | None = Field(default=None, ge=1, le=50)
+    retriever: Literal["hybrid", "dense", "bm25"] | None = None
+    mode: Literal["llm", "extractive"] | None = None
+
+
+class FeedbackIn(Strict):
+    rating: Literal["up", "down"]
+    question: str = Field(max_length=MAX_QUERY_CHARS * 2)
+    answer: str = Field(max_length=20_000)
+    citations: list[dict[str, Any]] = Field(default_factory=list, max_length=50)
+    comment: str = Field(default="", max_length=2000)
+    mode: str = Field(default="", max_length=20)
+
+
+def create_app(assistant: Assistant, *, with_ui: bool = True) -> FastAPI:
+    """The whole server for one Assistant."""
+    settings = assistant.settings
+    app = FastAPI(
+        title="News assistant",
+        description="Answers about news articles, every claim cited to the passage behind it.",
+        version="1",
+    )
+    feedback = FeedbackLog(settings.index_dir)
+    app.state.assistant = assistant
+    app.state.feedback = feedback
+
+    if settings.origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "Authorization"],
+        )
+    frame_ancestors = " ".join(["'self'", *settings.origins])
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        policy = f"frame-ancestors {frame_ancestors}"
+        if request.url.path == "/view":  # article text only: no script may run there at all
+            policy += "; script-src 'none'; object-src 'none'"
+        response.headers["Content-Security-Policy"] = policy
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        return response
+
+    @app.exception_handler(AssistantError)
+    async def assistant_error(request: Request, exc: AssistantError) -> JSONResponse:
+        status = 400
+        if isinstance(exc, IndexMissingError | IndexMismatchError):
+            status = 409
+        if isinstance(exc, StoreUnavailableError):
+            status = 503
+        return JSONResponse({"error": str(exc)}, status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"error": _describe_validation(exc)}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:  # the edge: log, one line
+        log.exception("unexpected error on %s", request.url.path)
+        return JSONResponse({"error": f"internal error ({type(exc).__name__})"}, status_code=500)
+
+    @app.get("/healthz", tags=["status"])
+    def healthz() -> JSONResponse:
+        report: dict[str, Any] = {"model": settings.embedding_model, "mode": assistant.mode_label}
+        try:
+            report["store"] = {"ok": True, "chunks": assistant.store.count()}
+        except AssistantError as exc:
+            report["store"] = {"ok": False, "error": str(exc)}
+        report["status"] = "ok" if report["store"]["ok"] else "degraded"
+        return JSONResponse(report, status_code=200 if report["store"]["ok"] else 503)
+
+    @app.post("/api/ask", tags=["answers"])
+    def ask(body: AskIn) -> dict:
+        """Answer a question: the same object as `assistant ask --json`."""
+        return assistant.ask(body.question, **_ask_options(body)).to_json()
+
+    @app.post("/api/ask/stream", tags=["answers"])
+    def ask_stream(body: AskIn) -> StreamingResponse:
+        """Server-sent events: `token` (text), `notice` (text), then `answer` (the JSON object)."""
+        events = assistant.ask_stream(body.question, **_ask_options(body))
+        first = next(events)  # raises bad-question errors before the stream starts
+
+        def stream() -> Iterator[str]:
+            for event in _chain(first, events):
+                if event.kind == "answer":
+                    yield _sse("answer", event.answer.to_json())
+                else:
+                    yield _sse(event.kind, {"text": event.text})
+
+        return StreamingResponse(stream(), media_type="text/event-stream")
+
+    @app.get("/api/search", tags=["search"])
+    def search(q: str, k: int = 5, retriever: Literal["hybrid", "dense", "bm25"] = "hybrid") -> list[dict]:
+        if not 1 <= k <= 50:
+            raise AssistantError("k must be between 1 and 50")
+        return [passage_json(r) for r in assistant.search(q, k=k, retriever=retriever)]
+
+    @app.get("/api/documents", tags=["articles"])
+    def documents() -> list[dict]:
+        return assistant.documents()
+
+    @app.get("/api/documents/{doc_id:path}", tags=["articles"])
+    def document(doc_id: str) -> dict:
+        found = assistant.document(doc_id)
+        if found is None:
+            raise StarletteHTTPException(404, f"no article {doc_id!r}")
+        return found
+
+    @app.post("/api/feedback", status_code=201, tags=["feedback"])
+    def post_feedback(body: FeedbackIn) -> dict:
+        return {"id": feedback.record(**body.model_dump())}
+
+    @app.get("/view", response_class=HTMLResponse, include_in_schema=False)
+    def view(doc_id: str, start: int | None = None, end: int | None = None) -> HTMLResponse:
+        found = assistant.document(doc_id)
+        if found is None:
+            raise StarletteHTTPException(404, f"no article {doc_id!r}")
+        return HTMLResponse(article_page(found, start, end))
+
+    @app.get("/widget.js", include_in_schema=False)
+    def widget() -> Response:
+        return Response((STATIC / "widget.js").read_text(), media_type="text/javascript")
+
+    if with_ui:
+        from assistant.web.ui import mount_ui
+
+        mount_ui(app, assistant, feedback)
+    return app
+
+
+def _ask_options(body: AskIn) -> dict[str, Any]:
+    return {
+        "history": [turn.model_dump() for turn in body.history],
+        "k": body.k,
+        "retriever": body.retriever,
+        "mode": body.mode,
+        "filters": Filters(
+            tuple(body.filters.doc_ids), tuple(body.filters.sources), body.filters.since, body.filters.until
+        ),
+    }
+
+
+def _chain(first, rest):
+    yield first
+    yield from rest
+
+
+def _sse(event: str, data: dict) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def _describe_validation(exc: RequestValidationError) -> str:
+    problems = []
+    for error in exc.errors()[:3]:
+        where = ".".join(str(part) for part in error.get("loc", ()) if part != "body") or "body"
+        problems.append(f"{where}: {error.get('msg', 'invalid')}")
+    return "invalid request: " + "; ".join(problems)

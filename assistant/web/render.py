@@ -1,0 +1,93 @@
+"""Answers and articles as HTML. Every piece of article text and model output is escaped here, so
+nothing an article or a model says can become markup in the browser."""
+
+from __future__ import annotations
+
+from html import escape
+from urllib.parse import urlencode
+
+from assistant.answer import Answer, Citation
+
+CONTEXT_CHARS = 240  # passage text shown around a cited span
+
+
+def view_url(doc_id: str, start: int | None = None, end: int | None = None) -> str:
+    """The article viewer's address, with the span to highlight."""
+    query = {"doc_id": doc_id}
+    if start is not None and end is not None:
+        query |= {"start": str(start), "end": str(end)}
+    return f"view?{urlencode(query)}#cited"
+
+
+def answer_html(answer: Answer, base: str = "/") -> str:
+    """The answer with clickable markers, notices, and a collapsible list of its sources."""
+    parts = [f'<div class="answer" data-mode="{escape(answer.mode)}">']
+    for warning in answer.warnings:
+        parts.append(f'<p class="notice">⚠ {escape(warning)}</p>')
+    if answer.refused:
+        parts.append(f'<p class="refusal">{escape(answer.answer)}</p>')
+    else:
+        by_number = {c.n: c for c in answer.citations}
+        sentences = []
+        for sentence in answer.sentences:
+            text = escape(sentence.text)
+            if not sentence.supported:
+                text = f'<span class="unsupported">{text} <em>(not supported by the articles)</em></span>'
+            markers = "".join(_marker(by_number[n], base) for n in sentence.citations if n in by_number)
+            sentences.append(text + markers)
+        parts.append(f"<p>{' '.join(sentences)}</p>")
+    if answer.citations:
+        parts.append(sources_html(answer.citations, base))
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _marker(citation: Citation, base: str) -> str:
+    href = escape(base + view_url(citation.doc_id, citation.start_char, citation.end_char))
+    return f' <a class="cite" href="{href}" target="_blank" rel="noopener">[{citation.n}]</a>'
+
+
+def sources_html(citations: list[Citation], base: str = "/") -> str:
+    items = []
+    for c in citations:
+        href = escape(base + view_url(c.doc_id, c.start_char, c.end_char))
+        where = " › ".join(escape(part) for part in (c.title, c.section) if part)
+        start = c.start_char - c.passage_start
+        end = c.end_char - c.passage_start
+        before = c.text[max(0, start - CONTEXT_CHARS) : start]
+        after = c.text[end : end + CONTEXT_CHARS]
+        items.append(
+            f'<li class="source" id="source-{c.n}"><a class="open-source" href="{href}" target="_blank" '
+            f'rel="noopener">[{c.n}] {where}</a>'
+            f"<blockquote>{'…' if start > CONTEXT_CHARS else ''}{escape(before)}"
+            f"<mark>{escape(c.text[start:end])}</mark>{escape(after)}"
+            f"{'…' if end + CONTEXT_CHARS < len(c.text) else ''}</blockquote></li>"
+        )
+    return (
+        f'<details class="sources" open><summary>Sources ({len(citations)})</summary>'
+        f"<ol>{''.join(items)}</ol></details>"
+    )
+
+
+def article_page(document: dict, start: int | None, end: int | None) -> str:
+    """A whole article as a page, the cited span marked and scrolled into view (by #cited)."""
+    text = document["text"]
+    if start is not None and end is not None and 0 <= start < end <= len(text):
+        body = f'{escape(text[:start])}<mark id="cited">{escape(text[start:end])}</mark>{escape(text[end:])}'
+    else:
+        body = escape(text)
+    facts = " · ".join(escape(str(document[key])) for key in ("source", "published") if document.get(key))
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(document["title"])}</title>
+<style>
+body {{ font: 17px/1.6 Georgia, serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; color: #222; }}
+h1 {{ font-size: 1.5rem; line-height: 1.3; }}
+.facts {{ color: #666; font: 14px system-ui, sans-serif; }}
+.text {{ white-space: pre-wrap; }}
+mark {{ background: #ffe58a; padding: 0.1em 0; scroll-margin-top: 30vh; }}
+</style></head>
+<body><h1>{escape(document["title"])}</h1>
+<p class="facts">{facts} · <code>{escape(document["doc_id"])}</code></p>
+<div class="text">{body}</div></body></html>"""

@@ -1,0 +1,226 @@
+"""The Gradio chat: the full page at / and a compact one at /embed for iframes and the widget.
+
+Answers stream in; markers are links that open the article with the cited span highlighted; each
+answer carries a collapsible list of its sources. Article text and model output reach the page only
+through `render`, which escapes them.
+"""
+
+from html import escape
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from assistant.answer import Answer
+from assistant.errors import AssistantError
+from assistant.feedback import FeedbackLog
+from assistant.pipeline import Assistant
+from assistant.retrieval import Filters
+from assistant.web.render import answer_html
+
+EXAMPLES = [
+    "Who will represent the U.S. at the NATO foreign ministers' meeting?",
+    "Why is Marco Rubio not attending the NATO meeting?",
+    "Which countries expressed concerns about the draft peace plan?",
+    "On what date is the meeting?",
+]
+UPLOAD_TYPES = [".txt", ".md", ".html", ".htm"]
+CSS = """
+.answer p { margin: 0.2em 0; }
+.answer a.cite { font-size: 0.75em; vertical-align: super; text-decoration: none; padding: 0 0.1em; }
+.answer .notice { color: #8a5a00; font-size: 0.9em; }
+.answer .refusal { font-style: italic; }
+.answer .unsupported { background: #fde8e8; }
+.answer details.sources { margin-top: 0.5em; font-size: 0.9em; }
+.answer details.sources blockquote { margin: 0.2em 0 0.6em 0; padding-left: 0.6em;
+  border-left: 3px solid #ddd; color: #444; }
+.answer mark { background: #ffe58a; }
+"""
+
+
+def mount_ui(app: FastAPI, assistant: Assistant, feedback: FeedbackLog) -> None:
+    """Mount the compact chat at /embed and the full chat at /."""
+    import gradio as gr
+
+    limit = assistant.settings.max_upload_bytes
+    gr.mount_gradio_app(
+        app, build_chat(assistant, feedback, compact=True), path="/embed", css=CSS, max_file_size=limit
+    )
+    gr.mount_gradio_app(
+        app, build_chat(assistant, feedback, compact=False), path="", css=CSS, max_file_size=limit
+    )
+
+
+def build_chat(assistant: Assistant, feedback: FeedbackLog, *, compact: bool):
+    import gradio as gr
+
+    def respond(message: str, messages: list, turns: list, selected: list | None):
+        question = (message or "").strip()
+        if not question:
+            raise gr.Error("Type a question about the articles.")
+        messages = [*messages, {"role": "user", "content": escape(question)}]
+        messages.append({"role": "assistant", "content": "…"})
+        yield "", messages, turns, ""
+        history = [{"question": t["question"], "answer": t["answer"]["answer"]} for t in turns]
+        text = ""
+        try:
+            events = assistant.ask_stream(
+                question, history=history, filters=Filters(doc_ids=tuple(selected or ()))
+            )
+            for event in events:
+                if event.kind == "token":
+                    text += event.text
+                    messages[-1] = {"role": "assistant", "content": escape(text)}
+                    yield "", messages, turns, ""
+                elif event.kind == "notice":
+                    gr.Warning(event.text)
+                elif event.answer is not None:
+                    messages[-1] = {"role": "assistant", "content": answer_html(event.answer)}
+                    turns = [*turns, {"question": question, "answer": event.answer.to_json()}]
+                    yield "", messages, turns, plain_text(event.answer)
+        except AssistantError as exc:
+            messages[-1] = {"role": "assistant", "content": f'<p class="error">{escape(str(exc))}</p>'}
+            yield "", messages, turns, ""
+
+    def rate(turns: list, comment: str, data: gr.LikeData):
+        turn = data.index[0] // 2 if isinstance(data.index, list | tuple) else data.index // 2
+        if not 0 <= turn < len(turns) or data.liked not in (True, False):
+            return comment
+        answer = turns[turn]["answer"]
+        feedback.record(
+            rating="up" if data.liked else "down",
+            question=turns[turn]["question"],
+            answer=answer["answer"],
+            citations=answer["citations"],
+            comment=comment or "",
+            mode=answer["mode"],
+        )
+        gr.Info("Thank you: your feedback was saved.")
+        return ""
+
+    with gr.Blocks(title="News assistant", analytics_enabled=False) as demo:
+        turns = gr.State([])
+        if not compact:
+            gr.Markdown(
+                "## News assistant\nAsk about the articles: every claim links to the passage behind it. "
+                f"Answers: **{escape(assistant.mode_label)}**."
+            )
+        with gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    label="Chat",
+                    height=420 if compact else 560,
+                    sanitize_html=True,
+                    render_markdown=True,
+                    buttons=["copy"],
+                    feedback_options=("Like", "Dislike"),
+                    placeholder="Ask a question about the articles.",
+                )
+                textbox = gr.Textbox(
+                    placeholder="Ask about the articles…",
+                    show_label=False,
+                    submit_btn=True,
+                    max_lines=4,
+                    elem_id="question",
+                )
+                with gr.Row():
+                    new = gr.Button("New conversation", size="sm")
+                    copy = gr.Button("Copy answer", size="sm")
+                last_answer = gr.Textbox(visible=False)
+                comment = gr.Textbox(
+                    label="Comment (optional, sent with thumbs up or down)",
+                    lines=1,
+                    max_lines=3,
+                    visible=not compact,
+                )
+                if not compact:
+                    gr.Examples(EXAMPLES, inputs=textbox, label="Examples")
+            selected = gr.Dropdown(
+                label="Search only these articles (none: all)",
+                multiselect=True,
+                choices=[],
+                visible=not compact,
+                render=compact,
+            )
+            if not compact:
+                with gr.Column(scale=1):
+                    selected.render()
+                    upload = gr.File(
+                        label=f"Add articles ({', '.join(UPLOAD_TYPES)}, up to "
+                        f"{assistant.settings.max_upload_bytes // 1000:,} kB)",
+                        file_types=UPLOAD_TYPES,
+                        file_count="multiple",
+                    )
+                    upload_status = gr.Markdown()
+                    with gr.Accordion("Embed this chat", open=False):
+                        snippets = gr.Code(language="html", label="Three ways to embed", interactive=False)
+
+        textbox.submit(respond, [textbox, chatbot, turns, selected], [textbox, chatbot, turns, last_answer])
+        new.click(lambda: ([], [], ""), None, [chatbot, turns, last_answer])
+        copy.click(None, [last_answer], None, js=COPY_JS)
+        chatbot.like(rate, [turns, comment], [comment])
+
+        if not compact:
+
+            def add_files(files: list | None, progress=gr.Progress()):  # noqa: B008 - Gradio's idiom
+                lines = []
+                for path in progress.tqdm(files or [], desc="Indexing"):
+                    name = Path(path).name
+                    try:
+                        report = assistant.add_upload(name, Path(path).read_bytes())
+                    except AssistantError as exc:
+                        lines.append(f"- ✗ {escape(str(exc))}")
+                        continue
+                    done = "added" if report.added else "updated" if report.updated else "unchanged"
+                    if report.duplicates:
+                        done = f"same text as {report.duplicates[0][1]}"
+                    lines.append(f"- ✓ {escape(name)}: {done}")
+                return "\n".join(lines), gr.update(choices=article_choices(assistant)), None
+
+            upload.upload(add_files, [upload], [upload_status, selected, upload])
+
+            def on_load(request: gr.Request):
+                base = str(request.request.base_url).rstrip("/") if request else ""
+                return gr.update(choices=article_choices(assistant)), embed_snippets(base)
+
+            demo.load(on_load, None, [selected, snippets])
+    return demo
+
+
+def article_choices(assistant: Assistant) -> list[tuple[str, str]]:
+    try:
+        return [(f"{d['title']} ({d['doc_id']})", d["doc_id"]) for d in assistant.documents()]
+    except AssistantError:
+        return []
+
+
+def plain_text(answer: Answer) -> str:
+    """The answer and its sources as plain text, for the clipboard."""
+    lines = [answer.answer]
+    if answer.citations:
+        lines.append("")
+        lines.extend(
+            f'[{c.n}] {c.title} ({c.doc_id}): "{" ".join(c.quote.split())}"' for c in answer.citations
+        )
+    return "\n".join(lines)
+
+
+def embed_snippets(base: str) -> str:
+    return f"""<!-- 1. A floating chat button (options: data-title, data-position="left|right",
+     data-color, data-open="true") -->
+<script src="{base}/widget.js" data-title="Ask the articles" async></script>
+
+<!-- 2. A plain iframe -->
+<iframe src="{base}/embed/" title="News assistant" style="width:100%;height:640px;border:0"></iframe>
+
+<!-- 3. Gradio's web component -->
+<script type="module" src="https://gradio.s3-us-west-2.amazonaws.com/{_gradio_version()}/gradio.js"></script>
+<gradio-app src="{base}/embed/"></gradio-app>"""
+
+
+def _gradio_version() -> str:
+    import gradio
+
+    return gradio.__version__
+
+
+COPY_JS = "(text) => { if (text) { navigator.clipboard.writeText(text); } return []; }"

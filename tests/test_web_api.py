@@ -1,0 +1,137 @@
+"""The JSON API of `assistant serve`, over HTTP against the real server."""
+
+import json
+
+import httpx
+import pytest
+from conftest import SEED_DOC_ID
+
+QUESTION = "Who will represent the U.S. at the NATO foreign ministers' meeting?"
+
+
+@pytest.fixture(scope="module")
+def client(web_server):
+    with httpx.Client(base_url=web_server.url, timeout=60) as client:
+        yield client
+
+
+def test_health_reports_store_model_and_mode(client):
+    health = client.get("/healthz")
+    assert health.status_code == 200
+    body = health.json()
+    assert body["status"] == "ok" and body["store"]["ok"] and body["store"]["chunks"] >= 6
+    assert body["model"] == "all-MiniLM-L6-v2" and body["mode"] == "offline extractive"
+
+
+def test_ask_returns_the_cli_json_object(client):
+    response = client.post("/api/ask", json={"question": QUESTION})
+    assert response.status_code == 200
+    body = response.json()
+    assert "Christopher Landau" in body["answer"] and body["refused"] is False
+    assert set(body) >= {"answer", "refused", "mode", "citations", "related", "warnings", "timings_ms"}
+    assert {"n", "doc_id", "title", "source", "section", "start_char", "end_char", "text", "score"} <= set(
+        body["citations"][0]
+    )
+
+
+def test_ask_with_history_and_filters(client):
+    first = "Why is Marco Rubio not attending the NATO meeting?"
+    earlier = client.post("/api/ask", json={"question": first}).json()
+    history = [{"question": first, "answer": earlier["answer"]}]
+    body = client.post(
+        "/api/ask",
+        json={"question": "Who is going instead?", "history": history, "filters": {"doc_ids": [SEED_DOC_ID]}},
+    ).json()
+    assert "Christopher Landau" in body["answer"]
+    nothing = client.post("/api/ask", json={"question": QUESTION, "filters": {"doc_ids": ["nope.txt"]}})
+    assert nothing.status_code == 200 and nothing.json()["refused"] is True
+
+
+def test_streaming_sends_tokens_then_the_answer(client):
+    with client.stream("POST", "/api/ask/stream", json={"question": QUESTION}) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        events = [
+            line.removeprefix("event: ") for line in response.iter_lines() if line.startswith("event: ")
+        ]
+        assert events[0] == "token" and events[-1] == "answer"
+    raw = client.post("/api/ask/stream", json={"question": QUESTION}).text
+    final = raw.split("event: answer\ndata: ", 1)[1].split("\n\n", 1)[0]
+    assert "Christopher Landau" in json.loads(final)["answer"]
+
+
+def test_search_and_documents(client):
+    results = client.get("/api/search", params={"q": "Christopher Landau", "k": 2}).json()
+    assert len(results) == 2 and "Christopher Landau" in results[0]["text"]
+    documents = client.get("/api/documents").json()
+    assert SEED_DOC_ID in {d["doc_id"] for d in documents}
+    document = client.get(f"/api/documents/{SEED_DOC_ID}").json()
+    assert document["title"].startswith("The U.S. and NATO") and document["source"] == "Keystone / dpa"
+    assert document["text"].startswith("The U.S. and NATO") and "Christopher Landau" in document["text"]
+    missing = client.get("/api/documents/no/such.txt")
+    assert missing.status_code == 404 and missing.json() == {"error": "no article 'no/such.txt'"}
+
+
+def test_feedback_is_stored_durably(client, web_server):
+    body = {"rating": "down", "question": QUESTION, "answer": "x", "comment": "wrong person", "citations": []}
+    response = client.post("/api/feedback", json=body)
+    assert response.status_code == 201
+    lines = (web_server.index_dir / "feedback.jsonl").read_text().splitlines()
+    saved = [json.loads(line) for line in lines]
+    assert any(e["id"] == response.json()["id"] and e["comment"] == "wrong person" for e in saved)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "payload", "status", "message"),
+    [
+        ("post", "/api/ask", {"question": "   "}, 400, "the question is empty"),
+        ("post", "/api/ask", {"question": "x" * 3000}, 400, "the question is 3,000 characters long"),
+        ("post", "/api/ask", {}, 422, "invalid request: question: Field required"),
+        ("post", "/api/ask", {"question": 42}, 422, "invalid request: question:"),
+        (
+            "post",
+            "/api/ask",
+            {"question": "q", "colour": "red"},
+            422,
+            "colour: Extra inputs are not permitted",
+        ),
+        ("post", "/api/ask", {"question": "q", "k": 0}, 422, "invalid request: k:"),
+        (
+            "post",
+            "/api/ask",
+            {"question": "q", "filters": {"since": "yesterday"}},
+            400,
+            "--since 'yesterday'",
+        ),
+        ("post", "/api/ask", {"question": "q", "history": "none"}, 422, "invalid request: history"),
+        ("post", "/api/feedback", {"rating": "meh", "question": "q", "answer": "a"}, 422, "rating"),
+        ("get", "/api/search?q=&k=3", None, 400, "the question is empty"),
+        ("get", "/api/search?q=nato&k=500", None, 400, "k must be between 1 and 50"),
+    ],
+)
+def test_bad_requests_get_4xx_with_an_error(client, method, path, payload, status, message):
+    response = client.request(method.upper(), path, json=payload)
+    assert response.status_code == status
+    assert message in response.json()["error"]
+
+
+def test_malformed_json_is_a_4xx(client):
+    response = client.post("/api/ask", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 422 and "invalid request" in response.json()["error"]
+
+
+def test_openapi_docs_and_embedding_headers(client, web_server):
+    assert client.get("/docs").status_code == 200
+    assert "/api/ask" in client.get("/openapi.json").json()["paths"]
+    allowed = f"http://127.0.0.1:{web_server.page_port}"
+    embed = client.get("/embed/")
+    assert embed.status_code == 200
+    assert embed.headers["content-security-policy"] == f"frame-ancestors 'self' {allowed}"
+    preflight = client.options(
+        "/api/ask", headers={"Origin": allowed, "Access-Control-Request-Method": "POST"}
+    )
+    assert preflight.headers["access-control-allow-origin"] == allowed
+    stranger = client.post("/api/ask", json={"question": QUESTION}, headers={"Origin": "http://evil.example"})
+    assert "access-control-allow-origin" not in stranger.headers
+    widget = client.get("/widget.js")
+    assert widget.headers["content-type"].startswith("text/javascript") and "/embed/" in widget.text

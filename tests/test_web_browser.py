@@ -1,0 +1,160 @@
+"""The chat, the article viewer and the widget in a real browser: Debian's Chromium driven by Playwright.
+
+Screenshots go to test-artifacts/ (git-ignored); the README shows copies of them.
+"""
+
+import functools
+import http.server
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+ANSWER_TIMEOUT_MS = 60_000
+QUESTION = "Who will represent the U.S. at the NATO foreign ministers' meeting?"
+PAYLOAD_ARTICLE = """# Harbour ferry news
+
+The harbour ferry <script>window.__pwned = 1</script> now leaves the pier at nine every morning.
+Tickets for the harbour ferry <img src=x onerror="window.__pwned = 2"> cost twelve euros for adults.
+The [timetable](javascript:window.__pwned=3) is posted online, <a href="javascript:window.__pwned=4">here</a>.
+"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run", "--disable-sync"],
+        )  # fmt: skip
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def ask(page: Page, question: str):
+    """Type a question in the chat and wait for the finished answer; returns its message."""
+    box = page.locator("#question").get_by_test_id("textbox")
+    box.fill(question)
+    box.press("Enter")
+    answer = page.get_by_test_id("bot").last.locator(".answer")
+    answer.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    return answer
+
+
+def screenshot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name))
+
+
+def test_chat_answers_with_a_marker_and_the_source_opens_highlighted(page, web_server):
+    page.goto(web_server.url + "/")
+    expect(page.get_by_text("offline extractive")).to_be_visible()
+    answer = ask(page, QUESTION)
+    expect(answer).to_contain_text("Christopher Landau")
+    marker = answer.locator("a.cite").first
+    expect(marker).to_have_text("[1]")
+    expect(answer.locator("details.sources mark")).to_contain_text("Christopher Landau")
+    screenshot(page, "chat.png")
+
+    with page.expect_popup() as popup:
+        answer.locator("a.open-source").first.click()
+    article = popup.value
+    article.wait_for_load_state()
+    cited = article.locator("mark#cited")
+    expect(cited).to_contain_text("Christopher Landau")
+    expect(cited).to_be_in_viewport()
+    expect(article.locator("h1")).to_have_text(
+        "The U.S. and NATO: A Changing Dynamic Amidst Ongoing Ukraine Talks"
+    )
+    screenshot(article, "article.png")
+
+
+def test_refusal_feedback_and_new_conversation(page, web_server):
+    page.goto(web_server.url + "/")
+    answer = ask(page, "On what date is the meeting?")
+    expect(answer.locator(".refusal")).to_have_text("I could not find the answer to that in the articles.")
+
+    page.get_by_label("Comment (optional, sent with thumbs up or down)").fill("honest refusal")
+    page.get_by_role("button", name="Like").last.click()
+    expect(page.get_by_text("your feedback was saved")).to_be_visible()
+    saved = [json.loads(line) for line in (web_server.index_dir / "feedback.jsonl").read_text().splitlines()]
+    assert any(
+        e["rating"] == "up"
+        and e["comment"] == "honest refusal"
+        and e["question"] == "On what date is the meeting?"
+        for e in saved
+    )
+
+    page.get_by_role("button", name="New conversation").click()
+    expect(page.get_by_test_id("bot")).to_have_count(0)
+
+
+@pytest.fixture
+def widget_page(web_server, tmp_path):
+    """A page on another origin (its own loopback port) that embeds the chat with one script tag."""
+    (tmp_path / "index.html").write_text(
+        "<!doctype html><html><head><title>Daily Planet</title></head><body>"
+        "<h1>Daily Planet</h1><p>Our coverage of the NATO meeting.</p>"
+        f'<script src="{web_server.url}/widget.js" data-title="Ask our articles" data-color="#7a1f5f" async>'
+        "</script></body></html>"
+    )
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", web_server.page_port), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{web_server.page_port}/index.html"
+    server.shutdown()
+    server.server_close()
+
+
+def test_widget_on_another_origin_answers_with_sources(page, widget_page):
+    page.goto(widget_page)
+    button = page.locator("#news-assistant-button")
+    expect(button).to_have_text("Ask our articles")
+    button.click()
+    frame = page.frame_locator("#news-assistant-panel iframe")
+    box = frame.locator("#question").get_by_test_id("textbox")
+    box.fill(QUESTION)
+    box.press("Enter")
+    answer = frame.get_by_test_id("bot").last.locator(".answer")
+    expect(answer).to_contain_text("Christopher Landau", timeout=ANSWER_TIMEOUT_MS)
+    expect(answer.locator("details.sources mark")).to_contain_text("Christopher Landau")
+    screenshot(page, "widget.png")
+
+
+def test_scripts_in_articles_never_run(page, web_server, tmp_path):
+    page.goto(web_server.url + "/")
+    article = tmp_path / "harbour-ferry.md"
+    article.write_text(PAYLOAD_ARTICLE)
+    page.locator("input[type=file]").set_input_files(str(article))
+    expect(page.get_by_text("harbour-ferry.md: added")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+
+    answer = ask(page, "How much do tickets for the harbour ferry cost?")
+    expect(answer).to_contain_text("twelve euros")
+    expect(answer).to_contain_text('<img src=x onerror="window.__pwned = 2">')  # shown as text
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator('a[href^="javascript:"]').count() == 0
+    assert page.locator(".answer img, .answer script").count() == 0
+
+    with page.expect_popup() as popup:
+        answer.locator("a.open-source").first.click()
+    viewer = popup.value
+    viewer.wait_for_load_state()
+    expect(viewer.locator(".text")).to_contain_text("<script>window.__pwned = 1</script>")
+    assert viewer.evaluate("window.__pwned") is None
+    assert viewer.locator('a[href^="javascript:"], img, .text script').count() == 0
