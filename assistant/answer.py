@@ -79,6 +79,7 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     standalone_question: str = ""
     confidence: float = 0.0
+    retrieved: list[dict] = field(default_factory=list)  # every retrieved passage, best first
 
     def to_json(self) -> dict:
         return {
@@ -93,6 +94,10 @@ class Answer:
             "sentences": [asdict(s) for s in self.sentences],
             "warnings": self.warnings,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "retrieved": [
+                {"chunk_id": p["chunk_id"], "doc_id": p["doc_id"], "score": p["score"]}
+                for p in self.retrieved
+            ],
         }
 
 

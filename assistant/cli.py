@@ -67,6 +67,22 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=7860, help="default: 7860")
     serve.set_defaults(run=_serve)
 
+    evaluate = commands.add_parser(
+        "eval", help="run a question set (or a BEIR folder) and write metrics and a report"
+    )
+    evaluate.add_argument("question_set", nargs="?", type=Path, help="JSONL or rag_dataset.json")
+    evaluate.add_argument("--retriever", default=None, help="one or more of hybrid,dense,bm25 (a sweep)")
+    evaluate.add_argument("--mode", default="extractive", help="extractive, llm, or both: extractive,llm")
+    evaluate.add_argument("--k", type=int, help="passages per question (ASSISTANT_TOP_K)")
+    evaluate.add_argument("--out", type=Path, help="output folder (default evals/reports/<set>-<time>)")
+    evaluate.add_argument("--json", action="store_true", help="print only the summary JSON on stdout")
+    evaluate.add_argument("--beir", type=Path, metavar="DIR", help="score retrieval on a BEIR folder")
+    evaluate.add_argument("--split", default="test", help="BEIR qrels split (default test)")
+    evaluate.add_argument("--compare", nargs=2, type=Path, metavar=("RUN_A", "RUN_B"))
+    evaluate.add_argument("--tolerance", type=float, default=0.0, help="allowed drop for --compare")
+    evaluate.add_argument("--gate", type=Path, metavar="THRESHOLDS", help="JSON of metric minimums")
+    evaluate.set_defaults(run=_eval)
+
     calibrate = commands.add_parser("calibrate", help="find the refusal threshold that suits a question set")
     calibrate.add_argument("question_set", type=Path, help="JSONL, e.g. evals/seed.jsonl")
     calibrate.set_defaults(run=_calibrate)
@@ -218,10 +234,92 @@ def _serve(assistant: Assistant, args: argparse.Namespace) -> int:
     return 0
 
 
-def _calibrate(assistant: Assistant, args: argparse.Namespace) -> int:
-    from assistant.evaluate import best_threshold, calibration_outcomes, load_cases, threshold_table
+def _eval(assistant: Assistant, args: argparse.Namespace) -> int:
+    import datetime as dt
 
-    cases, problems = load_cases(args.question_set)
+    from assistant.evaluation import runner
+    from assistant.evaluation.datasets import load_question_set
+
+    if args.compare:
+        rows, worse = runner.compare(
+            runner.load_summary(args.compare[0]), runner.load_summary(args.compare[1]), args.tolerance
+        )
+        print(f"{'run':<28} {'metric':<20} {'A':>8} {'B':>8} {'B-A':>8}")
+        for config, name, a, b, delta, is_worse in rows:
+            flag = "  worse" if is_worse else ""
+            print(f"{config:<28} {name:<20} {a:8.3f} {b:8.3f} {delta:+8.3f}{flag}")
+        if worse:
+            print(f"B is worse than A beyond the tolerance of {args.tolerance}", file=sys.stderr)
+        return 1 if worse else 0
+
+    _check_k(args.k)
+    retrievers = _choices(args.retriever or assistant.settings.retriever, RETRIEVERS, "--retriever")
+    progress = sys.stderr.isatty() and not args.json
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    problems: list[str] = []
+    if args.beir:
+        summary, rows = runner.run_beir(assistant, args.beir, retrievers, split=args.split, progress=progress)
+        name = f"beir-{args.beir.name}"
+    elif args.question_set:
+        cases, problems = load_question_set(args.question_set)
+        for problem in problems:
+            print(f"skipped: {problem}", file=sys.stderr)
+        if not cases:
+            raise AssistantError(f"{args.question_set} holds no questions")
+        modes = _choices(args.mode, ("extractive", "llm"), "--mode")
+        configs = runner.sweep(retrievers, modes, args.k or assistant.settings.top_k)
+        summary, rows = runner.run_question_set(
+            assistant, cases, configs, set_name=args.question_set.name, problems=problems, progress=progress
+        )
+        name = args.question_set.stem
+    else:
+        raise AssistantError("give a question set, --beir DIR, or --compare RUN_A RUN_B")
+    out = args.out or Path("evals") / "reports" / f"{name}-{stamp}"
+    runner.write_run(out, summary, rows)
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        _print_runs(summary["runs"])
+        print(f"report: {out / 'report.html'}")
+    failures = runner.check_gate(summary, _thresholds(args.gate)) if args.gate else []
+    for failure in failures:
+        print(f"gate: {failure}", file=sys.stderr)
+    return 1 if failures or problems else 0
+
+
+def _choices(value: str, allowed: tuple[str, ...], flag: str) -> list[str]:
+    chosen = [v.strip() for v in value.split(",") if v.strip()]
+    unknown = [v for v in chosen if v not in allowed]
+    if unknown or not chosen:
+        raise AssistantError(f"{flag} takes {', '.join(allowed)} (comma-separated), not {value!r}")
+    return chosen
+
+
+def _thresholds(path: Path) -> dict[str, float]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {str(k): float(v) for k, v in data["minimums"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise AssistantError(f"cannot read thresholds from {path}: {exc}") from None
+
+
+def _print_runs(runs: list[dict]) -> None:
+    for run in runs:
+        metrics = ", ".join(f"{k} {v:.3f}" for k, v in run["metrics"].items() if v is not None)
+        latency = run["latency_ms"].get("total") or run["latency_ms"].get("retrieve", {})
+        print(f"{run['config']}: {run['questions']} questions; {metrics}")
+        if run.get("refusals"):
+            refusals = run["refusals"]
+            print(f"  false refusals {refusals['false_refusals']}, false answers {refusals['false_answers']}")
+        if latency:
+            print(f"  latency ms p50 {latency['p50']}, p95 {latency['p95']}")
+
+
+def _calibrate(assistant: Assistant, args: argparse.Namespace) -> int:
+    from assistant.evaluation.calibration import best_threshold, calibration_outcomes, threshold_table
+    from assistant.evaluation.datasets import load_question_set
+
+    cases, problems = load_question_set(args.question_set)
     for problem in problems:
         print(f"skipped: {problem}", file=sys.stderr)
     if not cases:

@@ -73,6 +73,7 @@ class Settings:
         "", "Comma-separated origins (https://news.example) allowed to embed the chat and call /api."
     )
     max_upload_bytes: int = _setting(2_000_000, "Largest article file accepted from the browser.")
+    evals_dir: Path = _setting(Path("evals"), "Question sets offered by the web UI's Evaluate tab.")
 
     def __post_init__(self) -> None:
         _check(self.embed_batch_size >= 1, "embed_batch_size", "must be at least 1")

@@ -24,6 +24,7 @@ from assistant.answer import (
     answer_prompt,
     confidence_of,
     ground_generated_answer,
+    passage_summary,
     refused,
     score_sentences,
     should_refuse,
@@ -230,6 +231,7 @@ class Assistant:
             yield Event("token", answer.answer)
         timings["answer"] = _ms_since(started)
         answer.standalone_question = standalone
+        answer.retrieved = [passage_summary(p) for p in passages]
         answer.warnings = warnings + answer.warnings
         answer.timings_ms = timings
         yield Event("answer", answer=answer)

@@ -162,17 +162,22 @@ def web_server(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder):
     articles = root / "articles"
     shutil.copytree(SEEDS, articles)
     Assistant(Settings(index_dir=index_dir), embedder).ingest([articles])
+    evals = root / "evals"
+    evals.mkdir()
+    seed_set = (REPO / "evals" / "seed.jsonl").read_text().splitlines()
+    (evals / "first-questions.jsonl").write_text("\n".join(seed_set[:5]) + "\n")
     port, page_port = free_port(), free_port()
     env = {
         **os.environ,
         "ASSISTANT_INDEX_DIR": str(index_dir),
         "ASSISTANT_EMBED_ORIGINS": f"http://127.0.0.1:{page_port}",
+        "ASSISTANT_EVALS_DIR": str(evals),
     }
     script = str(Path(sys.executable).parent / "assistant")
     command = [script, "serve", "--host", "127.0.0.1", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
     with running(command, f"{url}/healthz", root / "server.log", env):
-        yield WebServer(url, index_dir, page_port)
+        yield WebServer(url, index_dir, page_port, evals)
 
 
 @dataclass(frozen=True)
@@ -180,3 +185,4 @@ class WebServer:
     url: str
     index_dir: Path
     page_port: int  # pages served from this port are allowed to embed the chat
+    evals_dir: Path

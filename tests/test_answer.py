@@ -11,7 +11,7 @@ from conftest import SEED_DOC_ID
 from assistant.answer import ground_generated_answer, refusal_text
 from assistant.cli import main
 from assistant.errors import AssistantError
-from assistant.evaluate import answer_match
+from assistant.evaluation.metrics import answer_match
 from assistant.pipeline import Assistant
 
 # question -> the fact the answer must contain (and the cited span must contain)

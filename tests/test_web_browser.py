@@ -158,3 +158,14 @@ def test_scripts_in_articles_never_run(page, web_server, tmp_path):
     expect(viewer.locator(".text")).to_contain_text("<script>window.__pwned = 1</script>")
     assert viewer.evaluate("window.__pwned") is None
     assert viewer.locator('a[href^="javascript:"], img, .text script').count() == 0
+
+
+def test_evaluate_tab_runs_a_question_set(page, web_server):
+    page.goto(web_server.url + "/")
+    page.get_by_role("tab", name="Evaluate").click()
+    page.get_by_role("button", name="Run evaluation").click()
+    result = page.locator(".evaluation")
+    expect(result.locator("svg.chart")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    expect(result.locator("table")).to_contain_text("hybrid/extractive/k5")
+    assert list((web_server.evals_dir / "reports").glob("first-questions-*/report.html"))
+    screenshot(page, "evaluate.png")

@@ -5,6 +5,8 @@ answer carries a collapsible list of its sources. Article text and model output 
 through `render`, which escapes them.
 """
 
+import contextlib
+import datetime as dt
 from html import escape
 from pathlib import Path
 
@@ -104,7 +106,7 @@ def build_chat(assistant: Assistant, feedback: FeedbackLog, *, compact: bool):
                 "## News assistant\nAsk about the articles: every claim links to the passage behind it. "
                 f"Answers: **{escape(assistant.mode_label)}**."
             )
-        with gr.Row():
+        with gr.Tab("Chat") if not compact else contextlib.nullcontext(), gr.Row():
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
                     label="Chat",
@@ -154,6 +156,10 @@ def build_chat(assistant: Assistant, feedback: FeedbackLog, *, compact: bool):
                     with gr.Accordion("Embed this chat", open=False):
                         snippets = gr.Code(language="html", label="Three ways to embed", interactive=False)
 
+        if not compact:
+            with gr.Tab("Evaluate"):
+                evaluate_tab(assistant)
+
         textbox.submit(respond, [textbox, chatbot, turns, selected], [textbox, chatbot, turns, last_answer])
         new.click(lambda: ([], [], ""), None, [chatbot, turns, last_answer])
         copy.click(None, [last_answer], None, js=COPY_JS)
@@ -184,6 +190,54 @@ def build_chat(assistant: Assistant, feedback: FeedbackLog, *, compact: bool):
 
             demo.load(on_load, None, [selected, snippets])
     return demo
+
+
+def evaluate_tab(assistant: Assistant) -> None:
+    """Run a question set from the evals folder and show the summary and the chart."""
+    import gradio as gr
+
+    from assistant.evaluation.datasets import load_question_set
+    from assistant.evaluation.report import chart_svg, summary_table
+    from assistant.evaluation.runner import run_question_set, sweep, write_run
+
+    folder = assistant.settings.evals_dir
+    sets = sorted(p.name for p in folder.glob("*.jsonl")) if folder.is_dir() else []
+    gr.Markdown(
+        f"Run a question set from `{escape(str(folder))}` through the assistant and score it "
+        "(the same as `assistant eval`)."
+    )
+    with gr.Row():
+        chosen = gr.Dropdown(sets, value=sets[0] if sets else None, label="Question set")
+        retrievers = gr.CheckboxGroup(["hybrid", "dense", "bm25"], value=["hybrid"], label="Retrievers")
+        k = gr.Slider(1, 20, value=assistant.settings.top_k, step=1, label="Passages per question (k)")
+    run = gr.Button("Run evaluation", variant="primary")
+    result = gr.HTML()
+
+    def evaluate(name: str | None, kinds: list[str], k_value: float, progress=gr.Progress(track_tqdm=True)):  # noqa: B008
+        if not name or not kinds:
+            raise gr.Error("Choose a question set and at least one retriever.")
+        cases, problems = load_question_set(folder / Path(name).name)
+        if not cases:
+            raise gr.Error(f"{name} holds no questions.")
+        mode = "llm" if assistant.settings.llm_enabled else "extractive"
+        summary, rows = run_question_set(
+            assistant,
+            cases,
+            sweep(kinds, [mode], int(k_value)),
+            set_name=name,
+            problems=problems,
+            progress=True,
+        )
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = folder / "reports" / f"{Path(name).stem}-{stamp}"
+        write_run(out, summary, rows)
+        skipped = f"<p>{len(problems)} bad lines skipped.</p>" if problems else ""
+        return (
+            f'<div class="evaluation">{summary_table(summary["runs"])}{chart_svg(summary["runs"])}'
+            f"{skipped}<p>Full report: <code>{escape(str(out / 'report.html'))}</code></p></div>"
+        )
+
+    run.click(evaluate, [chosen, retrievers, k], [result])
 
 
 def article_choices(assistant: Assistant) -> list[tuple[str, str]]:
