@@ -83,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--gate", type=Path, metavar="THRESHOLDS", help="JSON of metric minimums")
     evaluate.set_defaults(run=_eval)
 
+    bench = commands.add_parser(
+        "bench", help="benchmark ingestion and queries (assistant bench --help)", add_help=False
+    )
+    bench.set_defaults(run=_bench)
+
     calibrate = commands.add_parser("calibrate", help="find the refusal threshold that suits a question set")
     calibrate.add_argument("question_set", type=Path, help="JSONL, e.g. evals/seed.jsonl")
     calibrate.set_defaults(run=_calibrate)
@@ -108,7 +113,11 @@ def _filters(args: argparse.Namespace) -> Filters:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "bench":  # the benchmark parses its own flags
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.bench_args = extra
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING)
     try:
         settings = Settings.from_env(
@@ -313,6 +322,12 @@ def _print_runs(runs: list[dict]) -> None:
             print(f"  false refusals {refusals['false_refusals']}, false answers {refusals['false_answers']}")
         if latency:
             print(f"  latency ms p50 {latency['p50']}, p95 {latency['p95']}")
+
+
+def _bench(assistant: Assistant, args: argparse.Namespace) -> int:
+    from assistant import bench
+
+    return bench.main(args.bench_args)
 
 
 def _calibrate(assistant: Assistant, args: argparse.Namespace) -> int:

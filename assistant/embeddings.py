@@ -73,6 +73,10 @@ class Embedder(BaseEmbedding):
         )
         return vectors.tolist()
 
+    def clear_cache(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
     def encode_cached(self, texts: list[str]) -> list[list[float]]:
         """Like `encode`, reusing the vectors of texts seen recently."""
         with self._lock:

@@ -138,7 +138,7 @@ class _Run:
         entry = self.indexed.get(article.doc_id)
         if entry is not None and entry.is_complete(article.content_hash):
             if article.doc_id not in self.documents:  # an index made before full texts were kept
-                self.store.put_document(article)
+                self.store.put_documents([article])
             self.report.unchanged.append(article.doc_id)
             return
         original = self.by_text.get(article.text_hash)
@@ -166,8 +166,8 @@ class _Run:
         for node, vector in zip(nodes, self.embedder.encode(texts), strict=True):
             node.embedding = vector
         self.store.upsert(nodes)
+        self.store.put_documents([article for article, _ in self.pending])
         for article, _ in self.pending:
-            self.store.put_document(article)
             if article.doc_id in self.indexed:
                 # the new version is complete; drop older versions and leftovers of broken runs
                 self.store.delete_article(article.doc_id, keep_version=article.content_hash)

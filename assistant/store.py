@@ -184,17 +184,20 @@ class Store:
             )
         return self._documents
 
-    def put_document(self, article: Article) -> None:
-        metadata = {
-            "title": article.title,
-            "source": article.source,
-            "published": article.published,
-            "url": article.url,
-            "content_hash": article.content_hash,
-        }
+    def put_documents(self, articles: list[Article]) -> None:
+        """Store the full texts of these articles, in one round trip."""
+        if not articles:
+            return
         self.documents.upsert(
-            ids=[article.doc_id], embeddings=[[0.0]], documents=[article.text], metadatas=[metadata]
-        )
+            ids=[a.doc_id for a in articles],
+            embeddings=[[0.0]] * len(articles),
+            documents=[a.text for a in articles],
+            metadatas=[
+                {"title": a.title, "source": a.source, "published": a.published, "url": a.url,
+                 "content_hash": a.content_hash}
+                for a in articles
+            ],
+        )  # fmt: skip
 
     def document_ids(self) -> set[str]:
         return set(self.documents.get(include=[])["ids"])

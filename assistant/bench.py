@@ -1,0 +1,453 @@
+"""Benchmarks: ingestion and query speed next to the plain llama-index recipe and the hardware floor.
+
+`assistant bench` (or `python -m assistant.bench`) generates a deterministic news-like corpus of each
+size, and for each size and store mode runs one child process (so that peak memory is per size) that
+measures ingestion against the embedding model alone, query latency of our search and answers against
+llama-index's `VectorStoreIndex` over `ChromaVectorStore` and against a raw `collection.query`, peak
+RSS, index size on disk and the cold start of `assistant serve`. It prints a table and writes JSON and
+Markdown. Numbers are measurements, never pass/fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.chunking import split_article
+from assistant.config import Settings
+from assistant.corpus import Article
+from assistant.embeddings import Embedder, load_embedder
+from assistant.evaluation.metrics import percentile
+
+DEFAULT_SIZES = (1_000, 10_000, 100_000)
+DEFAULT_QUESTIONS = 200
+WARM_UP_QUESTIONS = 5
+TOP_K = 5
+INGEST_LIMIT_CHUNKS = 10_000  # above this, ingestion reuses cached vectors (the floor is not re-run)
+SEED = 20261128
+
+FIRST = (
+    "Anna Marco Lena Tomas Sofia Jonas Elena Pavel Mira Omar Ines Karl Lucia Viktor Noor Felix Hana Diego "
+    "Petra Yusuf Clara Ivan Amara Leon Nadia Emil Sara Bruno Aylin Oskar"
+).split()
+LAST = ("Keller Rossi Novak Berg Laurent Haddad Silva Kowalski Jensen Moreau Costa Weber Petrov Okafor "
+        "Lindqvist Demir Horvat Romero Fischer Dubois Nakamura Brandt Varga Moretti Olsen Sato Mendes "
+        "Kaya Richter Popescu").split()  # fmt: skip
+CITIES = ("Brussels Vienna Lisbon Warsaw Oslo Athens Prague Dublin Madrid Helsinki Riga Zagreb Sofia "
+          "Tallinn Valletta Ljubljana Bratislava Vilnius Bern Copenhagen").split()  # fmt: skip
+TOPICS = ("energy prices", "grain exports", "border controls", "rail links", "fishing quotas",
+          "steel tariffs", "water rights", "digital taxes", "air defence", "refugee housing",
+          "port security", "bank rules", "vaccine supplies", "road tolls", "space research")  # fmt: skip
+ROLES = ("foreign minister", "trade minister", "mayor", "central bank governor", "energy commissioner",
+         "opposition leader", "defence minister", "union leader", "prime minister", "ambassador")  # fmt: skip
+FILLER = (
+    "Officials described the talks as constructive but said several questions remained open.",
+    "Analysts expect the negotiations to continue well into the next quarter.",
+    "The proposal drew criticism from business groups and environmental campaigners alike.",
+    "Both sides agreed to publish a joint statement after the meeting.",
+    "Previous rounds of talks had ended without an agreement on the main points.",
+    "Local newspapers reported that protesters gathered outside the conference venue.",
+    "A spokesperson declined to comment on the details of the draft text.",
+    "The government said it would present a revised plan to parliament within weeks.",
+    "Observers noted that the timing of the visit was closely linked to upcoming elections.",
+    "Experts warned that costs could rise sharply if no compromise is found.",
+)  # fmt: skip
+
+
+@dataclass
+class Corpus:
+    articles: list[Article]
+    questions: list[str]
+    chunks: int
+
+
+def synthetic_corpus(
+    chunks: int, questions: int = DEFAULT_QUESTIONS, settings: Settings | None = None
+) -> Corpus:
+    """Deterministic news-like articles until the corpus holds at least `chunks` chunks."""
+    settings = settings or Settings()
+    rng = random.Random(SEED)
+    articles: list[Article] = []
+    facts: list[str] = []
+    total = 0
+    while total < chunks:
+        article, article_questions = _article(rng, len(articles))
+        articles.append(article)
+        facts.extend(article_questions)
+        total += len(split_article(article, chunk_tokens=settings.chunk_tokens,
+                                   overlap_tokens=settings.chunk_overlap_tokens))  # fmt: skip
+    picked = random.Random(SEED + 1).sample(facts, min(questions, len(facts)))
+    return Corpus(articles, picked, total)
+
+
+def _article(rng: random.Random, number: int) -> tuple[Article, list[str]]:
+    host = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+    guest = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+    city, topic = rng.choice(CITIES), rng.choice(TOPICS)
+    host_role, guest_role = rng.choice(ROLES), rng.choice(ROLES)
+    day = rng.randint(1, 28)
+    amount = rng.randint(2, 90) * 10
+    title = f"{host} and {guest} discuss {topic} in {city}"
+    sections = [
+        [
+            f"{host}, the {host_role}, met {guest}, the {guest_role}, in {city} on {day} March.",
+            f"The two sides discussed {topic} for several hours behind closed doors.",
+            f"{guest} said an agreement on {topic} was possible before the summer.",
+        ],
+        [
+            f"According to the draft, {amount} million euros would be set aside for {topic}.",
+            f"{host} argued that the money should come from existing budgets.",
+            f"Critics in {city} said the sum was far too small.",
+        ],
+        [
+            f"{guest} is expected to travel to {rng.choice(CITIES)} next week for further talks.",
+            f"A final decision on {topic} will be taken by the full cabinet.",
+        ],
+    ]
+    headings = ["The meeting", "The money", "What comes next"]
+    paragraphs = [title, ""]
+    for heading, sentences in zip(headings, sections, strict=True):
+        body = sentences + rng.sample(FILLER, rng.randint(2, 5))
+        rng.shuffle(body)
+        paragraphs += [heading, " ".join(body), ""]
+    questions = [
+        f"Whom did {host} meet in {city}?",
+        f"How much money would be set aside for {topic} according to the draft agreed in {city}?",
+        f"Where will {guest} travel next week after the talks on {topic}?",
+        f"What did {guest} say about an agreement on {topic}?",
+    ]
+    text = "\n".join(paragraphs).strip()
+    return Article(
+        doc_id=f"synthetic/{number:06d}.txt", text=text, title=title, source="Synthetic Wire"
+    ), questions
+
+
+# --- the child: one size, one store mode ---------------------------------------------------------
+
+
+class CachedEmbedder(Embedder):
+    """The real model for queries; documents' vectors come from a cache computed once."""
+
+    def use_vectors(self, texts: list[str], vectors: np.ndarray) -> None:
+        self._rows = {text: row for row, text in enumerate(texts)}
+        self._vectors = vectors
+
+    def encode(self, texts: list[str]) -> list[list[float]]:
+        rows = getattr(self, "_rows", {})
+        if texts and all(t in rows for t in texts):
+            return self._vectors[[rows[t] for t in texts]].tolist()
+        return super().encode(texts)
+
+
+def measure(size: int, mode: str, chroma_url: str, work: Path, cache: Path, questions: int) -> dict[str, Any]:
+    from llama_index.core.schema import MetadataMode
+
+    from assistant.ingest import ingest_articles
+    from assistant.pipeline import Assistant
+
+    settings = Settings(index_dir=work / "index", chroma_url=chroma_url, collection=f"bench-{size}")
+    embedder = load_embedder(settings)
+    corpus = synthetic_corpus(size, questions, settings)
+    nodes = [n for a in corpus.articles for n in split_article(
+        a, chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.chunk_overlap_tokens)]  # fmt: skip
+    texts = [n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes]
+    result: dict[str, Any] = {
+        "size": size,
+        "mode": mode,
+        "chunks": len(nodes),
+        "articles": len(corpus.articles),
+    }
+
+    vector_file = cache / f"{_cache_key(settings, size)}.npy"
+    if size <= INGEST_LIMIT_CHUNKS:
+        started = time.perf_counter()
+        vectors = np.array(embedder.encode(texts), dtype=np.float32)
+        result["embed_floor_s"] = time.perf_counter() - started
+        started = time.perf_counter()
+        report = ingest_articles(corpus.articles, settings, embedder)
+        result["ingest_s"] = time.perf_counter() - started
+        result["ingest_ratio"] = result["ingest_s"] / result["embed_floor_s"]
+    else:
+        if vector_file.exists():
+            vectors = np.load(vector_file)
+        else:
+            started = time.perf_counter()
+            vectors = np.array(embedder.encode(texts), dtype=np.float32)
+            result["embed_floor_s"] = time.perf_counter() - started
+        cached = CachedEmbedder(embedder._model, embedder.model_name, embedder.embed_batch_size)
+        cached.use_vectors(texts, vectors)
+        started = time.perf_counter()
+        report = ingest_articles(corpus.articles, settings, cached)
+        result["ingest_cached_vectors_s"] = time.perf_counter() - started
+    cache.mkdir(parents=True, exist_ok=True)
+    if not vector_file.exists():
+        np.save(vector_file, vectors)
+    result["chunks_written"] = report.chunks_written
+    for key in ("ingest_s", "ingest_cached_vectors_s"):
+        if key in result:
+            result["articles_per_s"] = len(corpus.articles) / result[key]
+            result["chunks_per_s"] = len(texts) / result[key]
+
+    assistant = Assistant(settings, embedder)
+    assistant.warm_up()
+    result["latency_ms"] = _query_latencies(assistant, embedder, corpus.questions)
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if mode == "embedded":
+        result["index_mb"] = _folder_mb(settings.index_dir / "chroma")
+    return result
+
+
+def _query_latencies(assistant, embedder: Embedder, questions: list[str]) -> dict[str, dict[str, float]]:
+    from llama_index.core import VectorStoreIndex
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    collection = assistant.store.collection
+    index = VectorStoreIndex.from_vector_store(
+        ChromaVectorStore(chroma_collection=collection), embed_model=embedder
+    )
+    baseline = index.as_retriever(similarity_top_k=TOP_K)
+    model = embedder._model
+
+    def floor(question: str) -> None:
+        vector = model.encode([question], normalize_embeddings=True, convert_to_numpy=True)
+        collection.query(query_embeddings=vector.tolist(), n_results=TOP_K)
+
+    methods = {
+        "search_hybrid": lambda q: assistant.search(q, k=TOP_K, retriever="hybrid"),
+        "search_dense": lambda q: assistant.search(q, k=TOP_K, retriever="dense"),
+        "ask_extractive": lambda q: assistant.ask(q, k=TOP_K, mode="extractive"),
+        "llamaindex_dense": lambda q: baseline.retrieve(q),
+        "floor": floor,
+    }
+    latencies = {}
+    for name, call in methods.items():
+        for question in questions[:WARM_UP_QUESTIONS]:
+            call(question)
+        embedder.clear_cache()  # every method embeds every question itself: no method rides another's cache
+        timings = []
+        for question in questions:
+            started = time.perf_counter()
+            call(question)
+            timings.append((time.perf_counter() - started) * 1000)
+        latencies[name] = {"p50": percentile(timings, 50), "p95": percentile(timings, 95)}
+    return latencies
+
+
+def cold_start(settings_env: dict[str, str], timeout_s: float = 120.0) -> tuple[float, float]:
+    """Seconds from starting `assistant serve` to the first answered /api/ask, and the server's peak
+    RSS in MB by then (the app alone, without this benchmark's corpus and vectors)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    script = str(Path(sys.executable).parent / "assistant")
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [script, "serve", "--port", str(port)], env={**os.environ, **settings_env},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    body = json.dumps({"question": "Whom did the minister meet?"}).encode()
+    try:
+        while time.perf_counter() - started < timeout_s:
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/ask", data=body, headers={"Content-Type": "application/json"}
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    if response.status == 200:
+                        elapsed = time.perf_counter() - started
+                        return elapsed, _peak_rss_mb(process.pid)
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("assistant serve did not answer in time")
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _cache_key(settings: Settings, size: int) -> str:
+    key = f"{settings.embedding_model}|{settings.chunk_tokens}|{settings.chunk_overlap_tokens}|{SEED}|{size}"
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def _folder_mb(folder: Path) -> float:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
+
+
+# --- the parent: every size and mode, the table -----------------------------------------------------
+
+
+def run(sizes: list[int], modes: list[str], out: Path, cache: Path, questions: int) -> dict[str, Any]:
+    results = []
+    for size in sizes:
+        for mode in modes:
+            with tempfile.TemporaryDirectory(prefix="assistant-bench-") as tmp:
+                work = Path(tmp)
+                server = _start_chroma(work) if mode == "server" else None
+                try:
+                    url = server[1] if server else ""
+                    result = _child(size, mode, url, work, cache, questions)
+                    env = {
+                        "ASSISTANT_INDEX_DIR": str(work / "index"),
+                        "ASSISTANT_COLLECTION": f"bench-{size}",
+                        "ASSISTANT_CHROMA_URL": url,
+                    }
+                    result["cold_start_s"], result["serve_peak_rss_mb"] = cold_start(env)
+                    if server:
+                        result["index_mb"] = _folder_mb(work / "chroma-server")
+                finally:
+                    if server:
+                        server[0].terminate()
+                        server[0].wait(timeout=20)
+            results.append(result)
+            print(_row(result), file=sys.stderr, flush=True)
+    report = {"machine": _machine(), "results": results, "top_k": TOP_K, "questions": questions}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
+    (out / "table.md").write_text(markdown(report))
+    return report
+
+
+def _child(size: int, mode: str, url: str, work: Path, cache: Path, questions: int) -> dict[str, Any]:
+    output = work / "result.json"
+    command = [sys.executable, "-m", "assistant.bench", "--child", "--size", str(size), "--mode", mode,
+               "--work", str(work), "--cache", str(cache), "--questions", str(questions),
+               "--result", str(output)] + (["--chroma-url", url] if url else [])  # fmt: skip
+    subprocess.run(command, check=True)
+    return json.loads(output.read_text())
+
+
+def _start_chroma(work: Path) -> tuple[subprocess.Popen, str]:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    chroma = str(Path(sys.executable).parent / "chroma")
+    process = subprocess.Popen(
+        [chroma, "run", "--path", str(work / "chroma-server"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2):
+                return process, url
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("chroma run did not start")
+
+
+def _machine() -> dict[str, Any]:
+    import torch
+
+    return {
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "date": time.strftime("%Y-%m-%d"),
+    }
+
+
+def _row(r: dict[str, Any]) -> str:
+    lat = r["latency_ms"]
+    return (
+        f"{r['size']:>7} {r['mode']:<8} hybrid p50 {lat['search_hybrid']['p50']:.1f} ms, "
+        f"llama-index {lat['llamaindex_dense']['p50']:.1f} ms, floor {lat['floor']['p50']:.1f} ms, "
+        f"ask {lat['ask_extractive']['p50']:.1f} ms, rss {r['peak_rss_mb']:.0f} MB, "
+        f"cold {r['cold_start_s']:.1f} s"
+    )
+
+
+def markdown(report: dict[str, Any]) -> str:
+    m = report["machine"]
+    lines = [
+        f"Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GiB, Python {m['python']}, "
+        f"torch {m['torch']} ({m['torch_threads']} threads), {m['date']}. "
+        f"{report['questions']} questions per size, k={report['top_k']}; latencies p50 / p95 in ms.",
+        "",
+        "| chunks | store | hybrid search | dense search | extractive ask | llama-index dense | floor "
+        "| hybrid / llama-index | hybrid - floor (ms) | ingest chunks/s | ingest / embed floor "
+        "| server peak RSS MB | bench peak RSS MB | index MB | cold start s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in report["results"]:
+        lat = r["latency_ms"]
+
+        def pair(name: str, lat=lat) -> str:
+            return f"{lat[name]['p50']:.1f} / {lat[name]['p95']:.1f}"
+
+        ratio = lat["search_hybrid"]["p50"] / lat["llamaindex_dense"]["p50"]
+        gap = lat["search_hybrid"]["p50"] - lat["floor"]["p50"]
+        ingest_ratio = f"{r['ingest_ratio']:.2f}" if "ingest_ratio" in r else "cached vectors"
+        lines.append(
+            f"| {r['chunks']:,} | {r['mode']} | {pair('search_hybrid')} | {pair('search_dense')} "
+            f"| {pair('ask_extractive')} | {pair('llamaindex_dense')} | {pair('floor')} | {ratio:.2f} "
+            f"| {gap:.1f} | {r.get('chunks_per_s', 0):.0f} | {ingest_ratio} | {r['serve_peak_rss_mb']:.0f} "
+            f"| {r['peak_rss_mb']:.0f} "
+            f"| {r['index_mb']:.0f} | {r['cold_start_s']:.1f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="assistant bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default=",".join(str(s) for s in DEFAULT_SIZES), help="chunk counts")
+    parser.add_argument("--modes", default="embedded,server", help="embedded, server or both")
+    parser.add_argument("--questions", type=int, default=DEFAULT_QUESTIONS)
+    parser.add_argument("--out", type=Path, default=Path("bench-results"))
+    parser.add_argument("--cache", type=Path, default=Path("index") / "bench-cache", help="chunk vectors")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--mode", help=argparse.SUPPRESS)
+    parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--chroma-url", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        result = measure(args.size, args.mode, args.chroma_url, args.work, args.cache, args.questions)
+        args.result.write_text(json.dumps(result))
+        return 0
+    try:
+        sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    except ValueError:
+        parser.error(f"--sizes takes whole numbers separated by commas, not {args.sizes!r}")
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    if not sizes or any(s < 10 for s in sizes) or not set(modes) <= {"embedded", "server"} or not modes:
+        parser.error("--sizes needs numbers of at least 10 and --modes embedded and/or server")
+    report = run(sizes, modes, args.out, args.cache, args.questions)
+    print(markdown(report))
+    print(f"written: {args.out / 'bench.json'}, {args.out / 'table.md'}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""The benchmark still runs end to end (a smoke test at a tiny size; its numbers gate nothing)."""
+
+import json
+import os
+import subprocess
+import sys
+
+from assistant.bench import synthetic_corpus
+
+
+def test_synthetic_corpus_is_deterministic_and_reaches_the_size():
+    first, second = synthetic_corpus(120, questions=10), synthetic_corpus(120, questions=10)
+    assert first.chunks >= 120
+    assert [a.text for a in first.articles] == [a.text for a in second.articles]
+    assert first.questions == second.questions and len(first.questions) == 10
+
+
+def test_bench_smoke_run_in_both_store_modes(tmp_path):
+    out = tmp_path / "bench"
+    script = os.path.join(os.path.dirname(sys.executable), "assistant")
+    done = subprocess.run(
+        [script, "bench", "--sizes", "40", "--modes", "embedded,server", "--questions", "6",
+         "--out", str(out), "--cache", str(tmp_path / "cache")],
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads((out / "bench.json").read_text())
+    assert [r["mode"] for r in report["results"]] == ["embedded", "server"]
+    for result in report["results"]:
+        assert result["chunks"] >= 40 and result["chunks_written"] == result["chunks"]
+        assert set(result["latency_ms"]) == {"search_hybrid", "search_dense", "ask_extractive",
+                                             "llamaindex_dense", "floor"}  # fmt: skip
+        assert all(v["p50"] > 0 and v["p95"] >= v["p50"] for v in result["latency_ms"].values())
+        assert result["cold_start_s"] > 0 and result["peak_rss_mb"] > 0 and result["index_mb"] > 0
+        assert result["serve_peak_rss_mb"] > 0
+        assert result["ingest_ratio"] > 0
+    table = (out / "table.md").read_text()
+    assert table.count("\n| ") == 3 and "| embedded |" in table and "| server |" in table
