@@ -36,7 +36,7 @@ from assistant.evaluation.metrics import percentile
 
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
 DEFAULT_QUESTIONS = 200
-WARM_UP_QUESTIONS = 5
+WARM_UP_QUESTIONS = 10
 TOP_K = 5
 INGEST_LIMIT_CHUNKS = 10_000  # above this, ingestion reuses cached vectors (the floor is not re-run)
 SEED = 20261128
@@ -234,17 +234,19 @@ def _query_latencies(assistant, embedder: Embedder, questions: list[str]) -> dic
         "llamaindex_dense": lambda q: baseline.retrieve(q),
         "floor": floor,
     }
-    latencies = {}
-    for name, call in methods.items():
-        for question in questions[:WARM_UP_QUESTIONS]:
+    for question in questions[:WARM_UP_QUESTIONS]:
+        for call in methods.values():
             call(question)
-        embedder.clear_cache()  # every method embeds every question itself: no method rides another's cache
-        timings = []
-        for question in questions:
+    # Interleaved, so that every method meets the same machine state; the query-vector cache is
+    # emptied before each call, so every method embeds every question itself.
+    timings: dict[str, list[float]] = {name: [] for name in methods}
+    for question in questions:
+        for name, call in methods.items():
+            embedder.clear_cache()
             started = time.perf_counter()
             call(question)
-            timings.append((time.perf_counter() - started) * 1000)
-        latencies[name] = {"p50": percentile(timings, 50), "p95": percentile(timings, 95)}
+            timings[name].append((time.perf_counter() - started) * 1000)
+    latencies = {name: {"p50": percentile(t, 50), "p95": percentile(t, 95)} for name, t in timings.items()}
     return latencies
 
 

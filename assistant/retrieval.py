@@ -82,9 +82,15 @@ class DenseRetriever(BaseRetriever):
         super().__init__()
         self._store, self._embedder, self._k, self._filters = store, embedder, k, filters
 
+    def ranked_ids(self, query_bundle: QueryBundle) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity), best first, without fetching the chunks."""
+        return self._store.nearest_ids(self._embed(query_bundle), self._k, self._filters.where())
+
+    def _embed(self, query_bundle: QueryBundle) -> list[float]:
+        return query_bundle.embedding or self._embedder.get_query_embedding(query_bundle.query_str)
+
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        embedding = query_bundle.embedding or self._embedder.get_query_embedding(query_bundle.query_str)
-        results = self._store.query(embedding, self._k, self._filters.where())
+        results = self._store.query(self._embed(query_bundle), self._k, self._filters.where())
         for result in results:
             result.node.metadata["scores"] = {"dense": result.score}
         return results
@@ -134,17 +140,16 @@ class HybridRetriever(BaseRetriever):
         self._rrf_k, self._weights = rrf_k, (dense_weight, keyword_weight)
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        dense = self._dense.retrieve(query_bundle)
+        # Both rankings are ids and scores only; the winners' content is fetched in one round trip.
+        dense = self._dense.ranked_ids(query_bundle)
         keyword = self._keyword.ranked_ids(query_bundle.query_str)
         fused = reciprocal_rank_fusion(
-            [[r.node.node_id for r in dense], [chunk_id for chunk_id, _ in keyword]],
+            [[chunk_id for chunk_id, _ in dense], [chunk_id for chunk_id, _ in keyword]],
             self._weights,
             self._rrf_k,
         )[: self._k]
-        nodes = {r.node.node_id: r.node for r in dense}
-        missing = [chunk_id for chunk_id, _ in fused if chunk_id not in nodes]
-        nodes.update(self._store.get_nodes(missing))
-        dense_scores = {r.node.node_id: r.score for r in dense}
+        nodes = self._store.get_nodes([chunk_id for chunk_id, _ in fused])
+        dense_scores = dict(dense)
         keyword_scores = dict(keyword)
         results = []
         for chunk_id, score in fused:

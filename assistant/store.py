@@ -215,6 +215,15 @@ class Store:
             return None
         return {"doc_id": doc_id, **page["metadatas"][0], "text": page["documents"][0]}
 
+    def nearest_ids(
+        self, embedding: list[float], k: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the nearest chunks, without fetching their content."""
+        result = self.collection.query(
+            query_embeddings=[embedding], n_results=k, where=where or None, include=["distances"]
+        )
+        return [(i, 1.0 - d) for i, d in zip(result["ids"][0], result["distances"][0], strict=True)]
+
     def query(
         self, embedding: list[float], k: int, where: dict[str, Any] | None = None
     ) -> list[NodeWithScore]:
