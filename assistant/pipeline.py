@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -69,6 +70,7 @@ class Assistant:
         self._keywords: LiveKeywordIndex | None = None
         self._llm: LLMBackend | None = build_llm(settings)
         self._reranker: BaseNodePostprocessor | None = None
+        self._lock = threading.RLock()  # lazy parts are built once even when threads race for them
 
     @property
     def mode_label(self) -> str:
@@ -77,21 +79,24 @@ class Assistant:
 
     @property
     def embedder(self) -> Embedder:
-        if self._embedder is None:
-            self._embedder = load_embedder(self.settings)
-        return self._embedder
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = load_embedder(self.settings)
+            return self._embedder
 
     @property
     def store(self) -> Store:
-        if self._store is None:
-            self._store = open_store(self.settings)
-        return self._store
+        with self._lock:
+            if self._store is None:
+                self._store = open_store(self.settings)
+            return self._store
 
     @property
     def keywords(self) -> LiveKeywordIndex:
-        if self._keywords is None:
-            self._keywords = LiveKeywordIndex(self.store, self.settings.index_dir)
-        return self._keywords
+        with self._lock:
+            if self._keywords is None:
+                self._keywords = LiveKeywordIndex(self.store, self.settings.index_dir)
+            return self._keywords
 
     def ingest(
         self,
