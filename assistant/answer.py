@@ -308,6 +308,16 @@ def passage_summary(result: NodeWithScore) -> dict:
     }
 
 
+def passage_json(result: NodeWithScore) -> dict:
+    """A search result as `assistant search --json` and /api/search give it."""
+    return {
+        **passage_summary(result),
+        "published": result.node.metadata.get("published", ""),
+        "score": round(float(result.score or 0.0), 6),
+        "scores": result.node.metadata.get("scores", {}),
+    }
+
+
 # --- the LLM answerer ---------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ import os
 import platform
 import random
 import resource
+import socket
 import subprocess
 import sys
 import tempfile
@@ -253,11 +254,7 @@ def _query_latencies(assistant, embedder: Embedder, questions: list[str]) -> dic
 def cold_start(settings_env: dict[str, str], timeout_s: float = 120.0) -> tuple[float, float]:
     """Seconds from starting `assistant serve` to the first answered /api/ask, and the server's peak
     RSS in MB by then (the app alone, without this benchmark's corpus and vectors)."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = _free_port()
     script = str(Path(sys.executable).parent / "assistant")
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -281,6 +278,12 @@ def cold_start(settings_env: dict[str, str], timeout_s: float = 120.0) -> tuple[
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _peak_rss_mb(pid: int) -> float:
@@ -343,11 +346,7 @@ def _child(size: int, mode: str, url: str, work: Path, cache: Path, questions: i
 
 
 def _start_chroma(work: Path) -> tuple[subprocess.Popen, str]:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = _free_port()
     chroma = str(Path(sys.executable).parent / "chroma")
     process = subprocess.Popen(
         [chroma, "run", "--path", str(work / "chroma-server"), "--host", "127.0.0.1", "--port", str(port)],

@@ -9,9 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from llama_index.core.schema import NodeWithScore
-
-from assistant.answer import Answer
+from assistant.answer import Answer, passage_json
 from assistant.config import RETRIEVERS, Settings
 from assistant.errors import AssistantError
 from assistant.pipeline import Assistant
@@ -358,23 +356,6 @@ def _calibrate(assistant: Assistant, args: argparse.Namespace) -> int:
 def _check_k(k: int | None) -> None:
     if k is not None and k < 1:
         raise AssistantError("--k must be at least 1")
-
-
-def passage_json(result: NodeWithScore) -> dict:
-    meta = result.node.metadata
-    return {
-        "doc_id": meta["doc_id"],
-        "title": meta["title"],
-        "section": meta["section"],
-        "source": meta["source"],
-        "published": meta.get("published", ""),
-        "start_char": meta["start_char"],
-        "end_char": meta["end_char"],
-        "score": round(float(result.score or 0.0), 6),
-        "scores": meta.get("scores", {}),
-        "chunk_id": result.node.node_id,
-        "text": result.node.get_content(),
-    }
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from assistant.cli import passage_json
+from assistant.answer import passage_json
 from assistant.errors import (
     AssistantError,
     IndexMismatchError,
