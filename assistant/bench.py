@@ -190,7 +190,7 @@ def measure(size: int, mode: str, chroma_url: str, work: Path, cache: Path, ques
             started = time.perf_counter()
             vectors = np.array(embedder.encode(texts), dtype=np.float32)
             result["embed_floor_s"] = time.perf_counter() - started
-        cached = CachedEmbedder(embedder._model, embedder.model_name, embedder.embed_batch_size)
+        cached = CachedEmbedder(embedder.encoder, embedder.model_name, embedder.embed_batch_size)
         cached.use_vectors(texts, vectors)
         started = time.perf_counter()
         report = ingest_articles(corpus.articles, settings, cached)
@@ -222,10 +222,10 @@ def _query_latencies(assistant, embedder: Embedder, questions: list[str]) -> dic
         ChromaVectorStore(chroma_collection=collection), embed_model=embedder
     )
     baseline = index.as_retriever(similarity_top_k=TOP_K)
-    model = embedder._model
+    encoder = embedder.encoder
 
     def floor(question: str) -> None:
-        vector = model.encode([question], normalize_embeddings=True, convert_to_numpy=True)
+        vector = encoder.encode([question], 1)
         collection.query(query_embeddings=vector.tolist(), n_results=TOP_K)
 
     methods = {
@@ -294,7 +294,7 @@ def _peak_rss_mb(pid: int) -> float:
 
 
 def _cache_key(settings: Settings, size: int) -> str:
-    key = f"{settings.embedding_model}|{settings.chunk_tokens}|{settings.chunk_overlap_tokens}|{SEED}|{size}"
+    key = f"{settings.model_identity}|{settings.chunk_tokens}|{settings.chunk_overlap_tokens}|{SEED}|{size}"
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 

@@ -234,8 +234,7 @@ def _serve(assistant: Assistant, args: argparse.Namespace) -> int:
 
     from assistant.web.api import create_app
 
-    assistant.warm_up()
-    app = create_app(assistant)
+    app = create_app(assistant)  # the model is warmed, then the chat built, once the server listens
     print(f"News assistant on http://{args.host}:{args.port}/  (answers: {assistant.mode_label})")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0

@@ -15,6 +15,7 @@ ENV_PREFIX = "ASSISTANT_"
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_CHUNK_TOKENS = 200
 DEFAULT_CHUNK_OVERLAP_TOKENS = 40
+EMBED_BACKENDS = ("onnx", "onnx-int8", "torch")
 RETRIEVERS = ("hybrid", "dense", "bm25")
 
 
@@ -34,6 +35,12 @@ class Settings:
     embedding_model: str = _setting(
         DEFAULT_EMBEDDING_MODEL,
         "sentence-transformers model name or local folder; the default ships with the install.",
+    )
+    embed_backend: str = _setting(
+        "onnx", "Runs the embedding model: onnx (exported once, float32), onnx-int8 or torch."
+    )
+    model_cache: str = _setting(
+        "", "Folder for the model's ONNX export, made once and reused; empty = ~/.cache/news-assistant."
     )
     embed_batch_size: int = _setting(64, "Chunks encoded per batch by the embedding model.")
     chunk_tokens: int = _setting(DEFAULT_CHUNK_TOKENS, "Largest chunk, in cl100k_base tokens.")
@@ -104,6 +111,11 @@ class Settings:
             "must start with http:// or https://",
         )
         _check(bool(self.embedding_model.strip()), "embedding_model", "must not be empty")
+        _check(
+            self.embed_backend in EMBED_BACKENDS,
+            "embed_backend",
+            f"must be one of {', '.join(EMBED_BACKENDS)}",
+        )
         _check(0 <= self.refusal_threshold <= 1, "refusal_threshold", "must be between 0 and 1")
         _check(0 <= self.support_threshold <= 1, "support_threshold", "must be between 0 and 1")
         _check(0 < self.companion_ratio <= 1, "companion_ratio", "must be above 0 and at most 1")
@@ -128,6 +140,19 @@ class Settings:
     def origins(self) -> list[str]:
         """The embed origins as a list."""
         return [o.strip().rstrip("/") for o in self.embed_origins.split(",") if o.strip()]
+
+    @property
+    def model_cache_dir(self) -> Path:
+        if self.model_cache.strip():
+            return Path(self.model_cache).expanduser()
+        return Path(os.environ.get("XDG_CACHE_HOME") or "~/.cache").expanduser() / "news-assistant"
+
+    @property
+    def model_identity(self) -> str:
+        """The model as the index records it: int8 weights give vectors of their own, so they count
+        as another model; float32 ONNX and torch give the same vectors."""
+        suffix = " (int8)" if self.embed_backend == "onnx-int8" else ""
+        return self.embedding_model + suffix
 
     @property
     def llm_enabled(self) -> bool:

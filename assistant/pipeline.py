@@ -30,6 +30,7 @@ from assistant.answer import (
     score_sentences,
     should_refuse,
 )
+from assistant.chunking import sentence_spans
 from assistant.config import Settings
 from assistant.corpus import parse_article
 from assistant.embeddings import Embedder, load_embedder
@@ -111,8 +112,10 @@ class Assistant:
         return report
 
     def warm_up(self) -> None:
-        """Load the model and open the store before the first question (servers call this at start)."""
+        """Load the model, the sentence splitter and the store before the first question (servers
+        call this at start)."""
         self.embedder.get_query_embedding("warm up")
+        sentence_spans("Warm up. The sentence splitter loads its data once.")
         with contextlib.suppress(AssistantError):  # no index yet: the first question will say so
             self.keywords.get()
 

@@ -301,7 +301,7 @@ def open_store(settings: Settings) -> Store:
         raise IndexMismatchError(
             f"the index in {describe_location(settings)} has no manifest; run `assistant ingest --rebuild`"
         )
-    if manifest.embedding_model != settings.embedding_model:
+    if manifest.embedding_model != settings.model_identity:
         raise IndexMismatchError(_model_mismatch(manifest, settings))
     return store
 
@@ -348,6 +348,6 @@ def _model_mismatch(stored: Manifest, settings: Settings) -> str:
     return (
         f"the index was built with embedding model {stored.embedding_model!r} "
         f"({stored.embedding_dimension} dimensions) but the settings ask for "
-        f"{settings.embedding_model!r}; run `assistant ingest --rebuild` or set "
-        f"ASSISTANT_EMBEDDING_MODEL={stored.embedding_model}"
+        f"{settings.model_identity!r}; run `assistant ingest --rebuild` or set "
+        "ASSISTANT_EMBEDDING_MODEL (and ASSISTANT_EMBED_BACKEND) back"
     )

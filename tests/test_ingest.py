@@ -117,7 +117,7 @@ def test_interrupted_run_leaves_an_index_that_opens_and_is_completed_next_time(
             return super().encode(texts)
 
     monkeypatch.setattr(ingest_module, "FLUSH_CHUNKS", 8)
-    broken = Assistant(settings, Interrupting(embedder._model, "all-MiniLM-L6-v2", 64))
+    broken = Assistant(settings, Interrupting(embedder.encoder, "all-MiniLM-L6-v2", 64))
     with pytest.raises(KeyboardInterrupt):
         broken.ingest([tmp_path / "news"])
     assert 0 < open_store(settings).count() < expected

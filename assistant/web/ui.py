@@ -5,12 +5,16 @@ answer carries a collapsible list of its sources. Article text and model output 
 through `render`, which escapes them.
 """
 
+import asyncio
 import contextlib
 import datetime as dt
+import logging
 from html import escape
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from assistant.answer import Answer
 from assistant.errors import AssistantError
@@ -19,6 +23,7 @@ from assistant.pipeline import Assistant
 from assistant.retrieval import Filters
 from assistant.web.render import answer_html
 
+log = logging.getLogger(__name__)
 EXAMPLES = [
     "Who will represent the U.S. at the NATO foreign ministers' meeting?",
     "Why is Marco Rubio not attending the NATO meeting?",
@@ -40,16 +45,71 @@ CSS = """
 
 
 def mount_ui(app: FastAPI, assistant: Assistant, feedback: FeedbackLog) -> None:
-    """Mount the compact chat at /embed and the full chat at /."""
+    """Serve the full chat at / and the compact one at /embed.
+
+    The chat is built once the server is listening and the model is warm, so the JSON API answers
+    first (Gradio takes a few seconds to import and build); a page asked for before then waits."""
+    stand_in = ChatStandIn()
+    app.mount("/", stand_in)
+    started = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        async with started(app) as state, contextlib.AsyncExitStack() as stack:
+            task = asyncio.create_task(stand_in.start(stack, assistant, feedback))
+            try:
+                yield state
+            finally:
+                task.cancel()
+
+    app.router.lifespan_context = lifespan
+
+
+class ChatStandIn:
+    """An ASGI app standing in for the Gradio chat until it is built, then passing requests on."""
+
+    WAIT_S = 120.0
+
+    def __init__(self) -> None:
+        self.app: FastAPI | None = None
+        self.error = ""
+        self.done = asyncio.Event()
+
+    async def start(self, stack: contextlib.AsyncExitStack, assistant: Assistant, feedback: FeedbackLog):
+        try:
+            await run_in_threadpool(assistant.warm_up)
+            host = await run_in_threadpool(_build_chats, assistant, feedback)
+            await stack.enter_async_context(host.router.lifespan_context(host))  # Gradio's queue
+            self.app = host
+        except Exception as exc:  # the API keeps serving; the page says why the chat is missing
+            log.exception("the chat UI could not be built")
+            self.error = f"the chat UI could not be built ({type(exc).__name__}: {exc})"
+        finally:
+            self.done.set()
+
+    async def __call__(self, scope, receive, send) -> None:
+        if not self.done.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.done.wait(), self.WAIT_S)
+        if self.app is not None:
+            await self.app(scope, receive, send)
+        elif scope["type"] == "http":
+            error = self.error or "the chat UI is still starting; try again in a moment"
+            await JSONResponse({"error": error}, status_code=503)(scope, receive, send)
+
+
+def _build_chats(assistant: Assistant, feedback: FeedbackLog) -> FastAPI:
     import gradio as gr
 
+    host = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     limit = assistant.settings.max_upload_bytes
     gr.mount_gradio_app(
-        app, build_chat(assistant, feedback, compact=True), path="/embed", css=CSS, max_file_size=limit
+        host, build_chat(assistant, feedback, compact=True), path="/embed", css=CSS, max_file_size=limit
     )
     gr.mount_gradio_app(
-        app, build_chat(assistant, feedback, compact=False), path="", css=CSS, max_file_size=limit
+        host, build_chat(assistant, feedback, compact=False), path="", css=CSS, max_file_size=limit
     )
+    return host
 
 
 def build_chat(assistant: Assistant, feedback: FeedbackLog, *, compact: bool):
