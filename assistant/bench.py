@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import platform
-import random
 import resource
 import socket
 import subprocess
@@ -23,121 +22,21 @@ import sys
 import tempfile
 import time
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from assistant.chunking import split_article
-from assistant.config import Settings
-from assistant.corpus import Article
+from assistant.config import EMBED_BACKENDS, Settings
 from assistant.embeddings import Embedder, load_embedder
 from assistant.evaluation.metrics import percentile
+from assistant.synthetic import DEFAULT_QUESTIONS, SEED, synthetic_corpus
 
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
-DEFAULT_QUESTIONS = 200
 WARM_UP_QUESTIONS = 10
 TOP_K = 5
 INGEST_LIMIT_CHUNKS = 10_000  # above this, ingestion reuses cached vectors (the floor is not re-run)
-SEED = 20261128
-
-FIRST = (
-    "Anna Marco Lena Tomas Sofia Jonas Elena Pavel Mira Omar Ines Karl Lucia Viktor Noor Felix Hana Diego "
-    "Petra Yusuf Clara Ivan Amara Leon Nadia Emil Sara Bruno Aylin Oskar"
-).split()
-LAST = ("Keller Rossi Novak Berg Laurent Haddad Silva Kowalski Jensen Moreau Costa Weber Petrov Okafor "
-        "Lindqvist Demir Horvat Romero Fischer Dubois Nakamura Brandt Varga Moretti Olsen Sato Mendes "
-        "Kaya Richter Popescu").split()  # fmt: skip
-CITIES = ("Brussels Vienna Lisbon Warsaw Oslo Athens Prague Dublin Madrid Helsinki Riga Zagreb Sofia "
-          "Tallinn Valletta Ljubljana Bratislava Vilnius Bern Copenhagen").split()  # fmt: skip
-TOPICS = ("energy prices", "grain exports", "border controls", "rail links", "fishing quotas",
-          "steel tariffs", "water rights", "digital taxes", "air defence", "refugee housing",
-          "port security", "bank rules", "vaccine supplies", "road tolls", "space research")  # fmt: skip
-ROLES = ("foreign minister", "trade minister", "mayor", "central bank governor", "energy commissioner",
-         "opposition leader", "defence minister", "union leader", "prime minister", "ambassador")  # fmt: skip
-FILLER = (
-    "Officials described the talks as constructive but said several questions remained open.",
-    "Analysts expect the negotiations to continue well into the next quarter.",
-    "The proposal drew criticism from business groups and environmental campaigners alike.",
-    "Both sides agreed to publish a joint statement after the meeting.",
-    "Previous rounds of talks had ended without an agreement on the main points.",
-    "Local newspapers reported that protesters gathered outside the conference venue.",
-    "A spokesperson declined to comment on the details of the draft text.",
-    "The government said it would present a revised plan to parliament within weeks.",
-    "Observers noted that the timing of the visit was closely linked to upcoming elections.",
-    "Experts warned that costs could rise sharply if no compromise is found.",
-)  # fmt: skip
-
-
-@dataclass
-class Corpus:
-    articles: list[Article]
-    questions: list[str]
-    chunks: int
-
-
-def synthetic_corpus(
-    chunks: int, questions: int = DEFAULT_QUESTIONS, settings: Settings | None = None
-) -> Corpus:
-    """Deterministic news-like articles until the corpus holds at least `chunks` chunks."""
-    settings = settings or Settings()
-    rng = random.Random(SEED)
-    articles: list[Article] = []
-    facts: list[str] = []
-    total = 0
-    while total < chunks:
-        article, article_questions = _article(rng, len(articles))
-        articles.append(article)
-        facts.extend(article_questions)
-        total += len(split_article(article, chunk_tokens=settings.chunk_tokens,
-                                   overlap_tokens=settings.chunk_overlap_tokens))  # fmt: skip
-    picked = random.Random(SEED + 1).sample(facts, min(questions, len(facts)))
-    return Corpus(articles, picked, total)
-
-
-def _article(rng: random.Random, number: int) -> tuple[Article, list[str]]:
-    host = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
-    guest = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
-    city, topic = rng.choice(CITIES), rng.choice(TOPICS)
-    host_role, guest_role = rng.choice(ROLES), rng.choice(ROLES)
-    day = rng.randint(1, 28)
-    amount = rng.randint(2, 90) * 10
-    title = f"{host} and {guest} discuss {topic} in {city}"
-    sections = [
-        [
-            f"{host}, the {host_role}, met {guest}, the {guest_role}, in {city} on {day} March.",
-            f"The two sides discussed {topic} for several hours behind closed doors.",
-            f"{guest} said an agreement on {topic} was possible before the summer.",
-        ],
-        [
-            f"According to the draft, {amount} million euros would be set aside for {topic}.",
-            f"{host} argued that the money should come from existing budgets.",
-            f"Critics in {city} said the sum was far too small.",
-        ],
-        [
-            f"{guest} is expected to travel to {rng.choice(CITIES)} next week for further talks.",
-            f"A final decision on {topic} will be taken by the full cabinet.",
-        ],
-    ]
-    headings = ["The meeting", "The money", "What comes next"]
-    paragraphs = [title, ""]
-    for heading, sentences in zip(headings, sections, strict=True):
-        body = sentences + rng.sample(FILLER, rng.randint(2, 5))
-        rng.shuffle(body)
-        paragraphs += [heading, " ".join(body), ""]
-    questions = [
-        f"Whom did {host} meet in {city}?",
-        f"How much money would be set aside for {topic} according to the draft agreed in {city}?",
-        f"Where will {guest} travel next week after the talks on {topic}?",
-        f"What did {guest} say about an agreement on {topic}?",
-    ]
-    text = "\n".join(paragraphs).strip()
-    return Article(
-        doc_id=f"synthetic/{number:06d}.txt", text=text, title=title, source="Synthetic Wire"
-    ), questions
-
-
 # --- the child: one size, one store mode ---------------------------------------------------------
 
 
@@ -305,7 +204,14 @@ def _folder_mb(folder: Path) -> float:
 # --- the parent: every size and mode, the table -----------------------------------------------------
 
 
-def run(sizes: list[int], modes: list[str], out: Path, cache: Path, questions: int) -> dict[str, Any]:
+def run(
+    sizes: list[int],
+    modes: list[str],
+    out: Path,
+    cache: Path,
+    questions: int,
+    backends: tuple[list[str], int] = ([], 0),
+) -> dict[str, Any]:
     results = []
     for size in sizes:
         for mode in modes:
@@ -330,6 +236,8 @@ def run(sizes: list[int], modes: list[str], out: Path, cache: Path, questions: i
             results.append(result)
             print(_row(result), file=sys.stderr, flush=True)
     report = {"machine": _machine(), "results": results, "top_k": TOP_K, "questions": questions}
+    if backends[0]:
+        report["backends"] = compare_backends(backends[0], backends[1], questions)
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
     (out / "table.md").write_text(markdown(report))
@@ -364,6 +272,45 @@ def _start_chroma(work: Path) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("chroma run did not start")
 
 
+def compare_backends(backends: list[str], chunks: int, questions: int) -> list[dict[str, Any]]:
+    """Each embedding backend on the same synthetic chunks and questions: chunks encoded per second,
+    query encoding p50 / p95 in ms, and the cosine of its vectors to the torch model's."""
+    from llama_index.core.schema import MetadataMode
+
+    from assistant.embeddings import resolve_model
+    from assistant.encoders import load_encoder
+
+    settings = Settings()
+    corpus = synthetic_corpus(chunks, questions, settings)
+    nodes = [n for a in corpus.articles for n in split_article(
+        a, chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.chunk_overlap_tokens)]  # fmt: skip
+    texts = [n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes][:chunks]
+    location = resolve_model(settings.embedding_model)
+    reference = None
+    rows = []
+    for backend in ["torch", *[b for b in backends if b != "torch"]]:
+        encoder = load_encoder(location, settings.embedding_model, backend, settings.model_cache_dir)
+        encoder.encode(texts[: settings.embed_batch_size], settings.embed_batch_size)  # warm
+        started = time.perf_counter()
+        vectors = encoder.encode(texts, settings.embed_batch_size)
+        seconds = time.perf_counter() - started
+        timings = []
+        for question in corpus.questions:
+            started = time.perf_counter()
+            encoder.encode([question], 1)
+            timings.append((time.perf_counter() - started) * 1000)
+        reference = vectors if reference is None else reference
+        cosines = (vectors * reference).sum(axis=1)
+        rows.append({
+            "backend": backend, "chunks_per_s": len(texts) / seconds,
+            "query_ms": {"p50": percentile(timings, 50), "p95": percentile(timings, 95)},
+            "cosine_to_torch": {"min": float(cosines.min()), "mean": float(cosines.mean())},
+        })  # fmt: skip
+        print(f"backend {backend}: {rows[-1]['chunks_per_s']:.1f} chunks/s, query p50 "
+              f"{rows[-1]['query_ms']['p50']:.1f} ms", file=sys.stderr, flush=True)  # fmt: skip
+    return rows
+
+
 def _machine() -> dict[str, Any]:
     import torch
 
@@ -374,6 +321,7 @@ def _machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "torch": torch.__version__,
         "torch_threads": torch.get_num_threads(),
+        "embed_backend": Settings.from_env().embed_backend,
         "date": time.strftime("%Y-%m-%d"),
     }
 
@@ -392,7 +340,8 @@ def markdown(report: dict[str, Any]) -> str:
     m = report["machine"]
     lines = [
         f"Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GiB, Python {m['python']}, "
-        f"torch {m['torch']} ({m['torch_threads']} threads), {m['date']}. "
+        f"torch {m['torch']} ({m['torch_threads']} threads), embedding backend "
+        f"{m.get('embed_backend', 'torch')}, {m['date']}. "
         f"{report['questions']} questions per size, k={report['top_k']}; latencies p50 / p95 in ms.",
         "",
         "| chunks | store | hybrid search | dense search | extractive ask | llama-index dense | floor "
@@ -416,6 +365,20 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {r['peak_rss_mb']:.0f} "
             f"| {r['index_mb']:.0f} | {r['cold_start_s']:.1f} |"
         )
+    if report.get("backends"):
+        lines += [
+            "",
+            "Embedding backends on the same chunks and questions:",
+            "",
+            "| backend | chunks/s | query encoding p50 / p95 ms | cosine to torch min / mean |",
+            "|---|---|---|---|",
+        ]
+        for b in report["backends"]:
+            lines.append(
+                f"| {b['backend']} | {b['chunks_per_s']:.1f} | {b['query_ms']['p50']:.1f} / "
+                f"{b['query_ms']['p95']:.1f} | {b['cosine_to_torch']['min']:.4f} / "
+                f"{b['cosine_to_torch']['mean']:.4f} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -426,6 +389,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=int, default=DEFAULT_QUESTIONS)
     parser.add_argument("--out", type=Path, default=Path("bench-results"))
     parser.add_argument("--cache", type=Path, default=Path("index") / "bench-cache", help="chunk vectors")
+    parser.add_argument(
+        "--backends", default="torch,onnx,onnx-int8", help="embedding backends to compare ('' = none)"
+    )
+    parser.add_argument("--backend-chunks", type=int, default=1000, help="chunks for the backend comparison")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--mode", help=argparse.SUPPRESS)
@@ -444,7 +411,10 @@ def main(argv: list[str] | None = None) -> int:
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     if not sizes or any(s < 10 for s in sizes) or not set(modes) <= {"embedded", "server"} or not modes:
         parser.error("--sizes needs numbers of at least 10 and --modes embedded and/or server")
-    report = run(sizes, modes, args.out, args.cache, args.questions)
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    if not set(backends) <= set(EMBED_BACKENDS):
+        parser.error(f"--backends takes some of {', '.join(EMBED_BACKENDS)}")
+    report = run(sizes, modes, args.out, args.cache, args.questions, (backends, args.backend_chunks))
     print(markdown(report))
     print(f"written: {args.out / 'bench.json'}, {args.out / 'table.md'}", file=sys.stderr)
     return 0
