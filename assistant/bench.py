@@ -116,7 +116,7 @@ def _query_latencies(assistant, embedder: Embedder, questions: list[str]) -> dic
     from llama_index.core import VectorStoreIndex
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    collection = assistant.store.collection
+    collection = assistant.store.raw_collection
     index = VectorStoreIndex.from_vector_store(
         ChromaVectorStore(chroma_collection=collection), embed_model=embedder
     )

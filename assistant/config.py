@@ -17,10 +17,11 @@ DEFAULT_CHUNK_TOKENS = 200
 DEFAULT_CHUNK_OVERLAP_TOKENS = 40
 EMBED_BACKENDS = ("onnx", "onnx-int8", "torch")
 RETRIEVERS = ("hybrid", "dense", "bm25")
+SECRET_SETTINGS = ("api_keys",)  # never written to reports or logs
 
 
-def _setting(default: Any, help: str) -> Any:
-    return field(default=default, metadata={"help": help})
+def _setting(default: Any, help: str, *, secret: bool = False) -> Any:
+    return field(default=default, metadata={"help": help}, repr=not secret)
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,8 @@ class Settings:
     model_cache: str = _setting(
         "", "Folder for the model's ONNX export, made once and reused; empty = ~/.cache/news-assistant."
     )
-    embed_batch_size: int = _setting(64, "Chunks encoded per batch by the embedding model.")
+    embed_batch_size: int = _setting(16, "Chunks encoded per batch by the embedding model.")
+    ingest_batch: int = _setting(512, "Chunks `assistant ingest` embeds and writes together.")
     chunk_tokens: int = _setting(DEFAULT_CHUNK_TOKENS, "Largest chunk, in cl100k_base tokens.")
     chunk_overlap_tokens: int = _setting(
         DEFAULT_CHUNK_OVERLAP_TOKENS, "Tokens of trailing sentences repeated at the next chunk's start."
@@ -79,11 +81,19 @@ class Settings:
     embed_origins: str = _setting(
         "", "Comma-separated origins (https://news.example) allowed to embed the chat and call /api."
     )
-    max_upload_bytes: int = _setting(2_000_000, "Largest article file accepted from the browser.")
+    max_upload_bytes: int = _setting(2_000_000, "Largest article file accepted from the browser or API.")
+    max_request_bytes: int = _setting(65_536, "Largest JSON request body the API accepts.")
+    api_keys: str = _setting(
+        "",
+        "Keys for writing actions (Authorization: Bearer KEY), comma-separated; empty = this machine only.",
+        secret=True,
+    )
+    rate_limit: int = _setting(30, "Questions a client may ask per minute (API and chat); 0 = no limit.")
     evals_dir: Path = _setting(Path("evals"), "Question sets offered by the web UI's Evaluate tab.")
 
     def __post_init__(self) -> None:
         _check(self.embed_batch_size >= 1, "embed_batch_size", "must be at least 1")
+        _check(self.ingest_batch >= 1, "ingest_batch", "must be at least 1")
         _check(self.chunk_tokens >= 16, "chunk_tokens", "must be at least 16")
         _check(
             0 <= self.chunk_overlap_tokens < self.chunk_tokens // 2,
@@ -130,6 +140,13 @@ class Settings:
         _check(self.llm_timeout_s > 0, "llm_timeout_s", "must be above 0")
         _check(self.llm_max_tokens >= 16, "llm_max_tokens", "must be at least 16")
         _check(self.max_upload_bytes >= 1, "max_upload_bytes", "must be at least 1")
+        _check(self.max_request_bytes >= 1024, "max_request_bytes", "must be at least 1024")
+        _check(self.rate_limit >= 0, "rate_limit", "must be 0 or more")
+        _check(
+            all(len(k) >= 16 and k.isprintable() and " " not in k for k in self.keys),
+            "api_keys",
+            "must list keys of at least 16 characters without spaces, separated by commas",
+        )
         _check(
             all(o.startswith(("http://", "https://")) and o.count("/") == 2 for o in self.origins),
             "embed_origins",
@@ -140,6 +157,16 @@ class Settings:
     def origins(self) -> list[str]:
         """The embed origins as a list."""
         return [o.strip().rstrip("/") for o in self.embed_origins.split(",") if o.strip()]
+
+    @property
+    def keys(self) -> list[str]:
+        """The API keys as a list."""
+        return [k.strip() for k in self.api_keys.split(",") if k.strip()]
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Where uploaded article files are kept, so that a rebuild indexes them again."""
+        return self.index_dir / "uploads"
 
     @property
     def model_cache_dir(self) -> Path:

@@ -21,6 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
+from assistant.atomic import write_atomically
 from assistant.errors import ModelLoadError
 
 EXPORT_VERSION = 1  # part of the file name: bump when the export changes
@@ -191,12 +192,4 @@ def _export(folder: Path, target: Path, *, quantize: bool) -> None:
         "source": str(folder),
         "int8": quantize,
     }
-    _write_atomically(target.with_suffix(".json"), json.dumps(description, indent=2) + "\n")
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    write_atomically(target.with_suffix(".json"), (json.dumps(description, indent=2) + "\n").encode())

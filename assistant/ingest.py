@@ -6,6 +6,9 @@ article's content hash, a new version is written completely before the old one i
 article counts as indexed only when exactly one version with all of its chunks is stored. So a run
 that was killed half-way leaves an index that opens, and the next run finishes the work.
 
+Articles uploaded through the browser or the API are kept as files in `<index_dir>/uploads/` and are
+part of every run, so `--rebuild` indexes them again instead of losing them.
+
 (llama-index's IngestionPipeline keeps its dedup state in a separate docstore; keeping the state in the
 chunks themselves is what lets several processes share one Chroma server.)
 """
@@ -22,12 +25,12 @@ from llama_index.core.schema import MetadataMode, TextNode
 
 from assistant.chunking import TOKENIZER_NAME, split_article
 from assistant.config import Settings
-from assistant.corpus import Article, find_article_files, read_article
+from assistant.corpus import Article, FoundFile, find_article_files, read_article
 from assistant.embeddings import Embedder
 from assistant.errors import ArticleError
 from assistant.store import IndexedArticle, Manifest, Store, open_store_for_writing
 
-FLUSH_CHUNKS = 512  # chunks embedded and written together
+UPLOADS = "uploads"  # doc_id prefix of uploaded articles, and their folder under the index folder
 
 
 @dataclass
@@ -83,6 +86,9 @@ def ingest(
     report = IngestReport()
     files, problems = find_article_files(paths)
     report.failed.extend(problems)
+    if settings.uploads_dir.is_dir():
+        kept, _ = find_article_files([settings.uploads_dir])
+        files += [FoundFile(found.path, settings.index_dir.resolve()) for found in kept]
     store = open_store_for_writing(settings, manifest_for(settings, embedder), rebuild=rebuild)
     run = _Run(store, embedder, settings, report)
 
@@ -155,7 +161,7 @@ class _Run:
             overlap_tokens=self.settings.chunk_overlap_tokens,
         )
         self.pending.append((article, nodes))
-        if sum(len(n) for _, n in self.pending) >= FLUSH_CHUNKS:
+        if sum(len(n) for _, n in self.pending) >= self.settings.ingest_batch:
             self.flush()
 
     def flush(self) -> None:

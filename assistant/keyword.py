@@ -12,6 +12,7 @@ import json
 import logging
 import shutil
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,11 +156,16 @@ class LiveKeywordIndex:
         self._check_interval_s = check_interval_s
         self._index: KeywordIndex | None = None
         self._checked_at = 0.0
+        self._lock = threading.Lock()  # one check or rebuild at a time; the others wait for it
 
     def get(self) -> KeywordIndex:
-        now = time.monotonic()
-        if self._index is None or now - self._checked_at >= self._check_interval_s:
-            if self._index is None or self._index.generation != self._store.generation():
-                self._index = load_keyword_index(self._store, self._cache_root)
-            self._checked_at = now
-        return self._index
+        index = self._index
+        if index is not None and time.monotonic() - self._checked_at < self._check_interval_s:
+            return index
+        with self._lock:
+            now = time.monotonic()
+            if self._index is None or now - self._checked_at >= self._check_interval_s:
+                if self._index is None or self._index.generation != self._store.generation():
+                    self._index = load_keyword_index(self._store, self._cache_root)
+                self._checked_at = now
+            return self._index

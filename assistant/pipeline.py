@@ -11,7 +11,7 @@ import re
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
@@ -30,13 +30,14 @@ from assistant.answer import (
     score_sentences,
     should_refuse,
 )
+from assistant.atomic import write_atomically
 from assistant.chunking import sentence_spans
 from assistant.config import Settings
 from assistant.corpus import parse_article
 from assistant.embeddings import Embedder, load_embedder
 from assistant.errors import ArticleError, AssistantError
 from assistant.grounding import terms
-from assistant.ingest import IngestReport, ingest, ingest_articles
+from assistant.ingest import UPLOADS, IngestReport, ingest, ingest_articles
 from assistant.keyword import LiveKeywordIndex
 from assistant.llm import LLMBackend, LLMFailure, build_llm
 from assistant.prompts import load_prompt
@@ -61,6 +62,7 @@ class Event:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Assistant:
@@ -72,6 +74,7 @@ class Assistant:
         self._llm: LLMBackend | None = build_llm(settings)
         self._reranker: BaseNodePostprocessor | None = None
         self._lock = threading.RLock()  # lazy parts are built once even when threads race for them
+        self._write_lock = threading.Lock()  # one upload or removal at a time
 
     @property
     def mode_label(self) -> str:
@@ -120,21 +123,42 @@ class Assistant:
             self.keywords.get()
 
     def add_upload(self, filename: str, data: bytes) -> IngestReport:
-        """Index an article file sent by a browser. The name only labels it; it is never a path."""
-        suffix = Path(filename).suffix.lower()
+        """Index an article file sent by a browser or the API, and keep the file under the index
+        folder (uploads/) so that a rebuild indexes it again. The name only labels the article: it
+        is reduced to letters, digits and `._-`, never used as a path."""
+        shown = Path(filename.replace("\\", "/")).name[:120] or "article"
+        suffix = Path(shown).suffix.lower()
         if len(data) > self.settings.max_upload_bytes:
             raise AssistantError(
-                f"{Path(filename).name} is {len(data):,} bytes; the limit is "
+                f"{shown} is {len(data):,} bytes; the limit is "
                 f"{self.settings.max_upload_bytes:,} (ASSISTANT_MAX_UPLOAD_BYTES)"
             )
-        stem = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(filename).stem).strip(".-")[:80] or "article"
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(shown).stem).strip(".-")[:80] or "article"
+        name = f"{stem}{suffix}"
         try:
-            article = parse_article(data, f"uploads/{stem}{suffix}", suffix=suffix)
+            article = parse_article(data, f"{UPLOADS}/{name}", suffix=suffix)
         except ArticleError as exc:
-            raise ArticleError(f"{Path(filename).name}: {exc}") from None
-        report = ingest_articles([article], self.settings, self.embedder)
-        self._keywords = None  # searchable at once, without waiting for the staleness check
+            raise ArticleError(f"{shown}: {exc}") from None
+        with self._write_lock:
+            kept = self.settings.uploads_dir / name
+            write_atomically(kept, data)
+            article = replace(article, path=str(kept.resolve()))
+            report = ingest_articles([article], self.settings, self.embedder)
+            self._keywords = None  # searchable at once, without waiting for the staleness check
         return report
+
+    def remove_document(self, doc_id: str) -> bool:
+        """Remove an article (chunks, full text and, for an upload, its kept file); False if absent."""
+        with self._write_lock:
+            if not self.store.has_article(doc_id):
+                return False
+            self.store.delete_article(doc_id)
+            self.store.touch()
+            kept = self.settings.uploads_dir / doc_id.removeprefix(f"{UPLOADS}/")
+            if doc_id.startswith(f"{UPLOADS}/") and kept.parent == self.settings.uploads_dir:
+                kept.unlink(missing_ok=True)
+            self._keywords = None
+        return True
 
     def documents(self) -> list[dict]:
         return self.store.list_documents()
@@ -284,7 +308,9 @@ def _ms_since(started: float) -> float:
 
 
 def clean_query(query: str) -> str:
-    """Control characters become spaces; empty and oversized queries are refused."""
+    """Control characters become spaces; empty, oversized and undecodable queries are refused."""
+    if _SURROGATE.search(query):  # bytes that were not UTF-8 (argv) or a lone \ud800 escape (JSON)
+        raise AssistantError("the question holds characters that are not valid Unicode text")
     query = " ".join(_CONTROL.sub(" ", query).split())
     if not query:
         raise AssistantError("the question is empty; type a question about the articles")

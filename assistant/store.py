@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
+import functools
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -49,11 +51,15 @@ class Manifest:
 
     @classmethod
     def from_metadata(cls, metadata: dict[str, Any] | None) -> Manifest | None:
+        """The manifest, or None when it is missing or damaged (a field absent or of the wrong type)."""
         metadata = metadata or {}
-        names = [f.name for f in dataclasses.fields(cls)]
-        if not all(f"manifest_{name}" in metadata for name in names):
-            return None
-        return cls(**{name: metadata[f"manifest_{name}"] for name in names})
+        values = {}
+        for f in dataclasses.fields(cls):
+            value = metadata.get(f"manifest_{f.name}")
+            if type(value).__name__ != f.type:  # the annotations are "str" and "int"
+                return None
+            values[f.name] = value
+        return cls(**values)
 
 
 @dataclass
@@ -76,6 +82,10 @@ class Store:
     """One Chroma collection of article chunks plus its manifest."""
 
     def __init__(self, client: Any, collection: Any, settings: Settings) -> None:
+        self.raw_collection = collection  # unguarded, for llama-index components and benchmarks
+        if not isinstance(client, _Guarded):
+            client = _Guarded(client, settings)
+        collection = collection if isinstance(collection, _Guarded) else _Guarded(collection, settings)
         self.client = client
         self.collection = collection
         self.settings = settings
@@ -160,6 +170,12 @@ class Store:
                 metadatas=[node_to_metadata_dict(n, remove_text=True, flat_metadata=True) for n in part],
             )
 
+    def has_article(self, doc_id: str) -> bool:
+        """True when the article has chunks or a full text stored."""
+        if self.collection.get(where={"doc_id": doc_id}, limit=1, include=[])["ids"]:
+            return True
+        return bool(self.documents.get(ids=[doc_id], include=[])["ids"])
+
     def delete_article(self, doc_id: str, keep_version: str | None = None) -> None:
         """Remove an article (chunks and full text), or only its chunks of versions but `keep_version`."""
         where: dict[str, Any] = {"doc_id": doc_id}
@@ -179,9 +195,10 @@ class Store:
         meaningful vectors: each record carries a constant one-number embedding.
         """
         if self._documents is None:
-            self._documents = self.client.get_or_create_collection(
+            documents = self.client.get_or_create_collection(
                 f"{self.settings.collection}{DOCUMENTS_SUFFIX}", embedding_function=None
             )
+            self._documents = _Guarded(documents, self.settings)
         return self._documents
 
     def put_documents(self, articles: list[Article]) -> None:
@@ -242,6 +259,56 @@ class Store:
         ]
 
 
+class _Guarded:
+    """Passes calls on to a Chroma client or collection, turning what the storage underneath can do
+    wrong into StoreUnavailableError with a plain message: a Chroma server that stopped answering
+    (the next call after it is back simply succeeds), a read-only index folder, a full disk."""
+
+    def __init__(self, target: Any, settings: Settings) -> None:
+        self._target = target
+        self._settings = settings
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)
+        if not callable(value):
+            return value
+
+        @functools.wraps(value)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return value(*args, **kwargs)
+            except Exception as exc:
+                problem = storage_problem(exc, self._settings)
+                if problem is None:
+                    raise
+                raise StoreUnavailableError(problem) from exc
+
+        return call
+
+
+def storage_problem(exc: BaseException, settings: Settings) -> str | None:
+    """A one-line explanation when `exc` means the storage failed, else None."""
+    import httpx
+
+    where = describe_location(settings)
+    if isinstance(exc, httpx.TransportError):
+        return (
+            f"the Chroma server at {settings.chroma_url} is not answering ({type(exc).__name__}); "
+            "the assistant reconnects by itself once it is back"
+        )
+    text = str(exc).lower()
+    full = isinstance(exc, OSError) and exc.errno == errno.ENOSPC
+    if full or "disk is full" in text or "no space left" in text:
+        return f"no space left on the disk holding the index ({where}); free some and run the command again"
+    read_only = isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES)
+    if read_only or "readonly database" in text or "read-only file system" in text:
+        return (
+            f"the index ({where}) is read-only; Chroma writes to its folder even to answer, so give "
+            "it a writable folder (a copy, or another ASSISTANT_INDEX_DIR)"
+        )
+    return None
+
+
 def describe_location(settings: Settings) -> str:
     if settings.chroma_url:
         return f"Chroma server {settings.chroma_url}, collection {settings.collection!r}"
@@ -257,7 +324,7 @@ def connect(settings: Settings, *, create: bool) -> Any:
     if settings.chroma_url:
         url = urlparse(settings.chroma_url)
         try:
-            return chromadb.HttpClient(
+            client = chromadb.HttpClient(
                 host=url.hostname or "127.0.0.1",
                 port=url.port or (443 if url.scheme == "https" else 8000),
                 ssl=url.scheme == "https",
@@ -268,16 +335,22 @@ def connect(settings: Settings, *, create: bool) -> Any:
                 f"cannot reach the Chroma server at {settings.chroma_url}; start it with "
                 "`chroma run --path DIR --port N` or unset ASSISTANT_CHROMA_URL"
             ) from exc
+        return _Guarded(client, settings)
     path = Path(settings.index_dir) / CHROMA_SUBDIR
     if not create and not path.exists():
         raise IndexMissingError(f"no index in {settings.index_dir}; run `assistant ingest` first")
     try:
         path.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-    except OSError as exc:
+        client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except Exception as exc:
+        problem = storage_problem(exc, settings)
+        if problem is None and not isinstance(exc, OSError):
+            raise
+        detail = exc.strerror if isinstance(exc, OSError) else exc
         raise StoreUnavailableError(
-            f"cannot open the index in {settings.index_dir}: {exc.strerror or exc}"
+            problem or f"cannot open the index in {settings.index_dir}: {detail}"
         ) from exc
+    return _Guarded(client, settings)
 
 
 def open_store(settings: Settings) -> Store:
@@ -299,7 +372,8 @@ def open_store(settings: Settings) -> Store:
     manifest = store.manifest
     if manifest is None:
         raise IndexMismatchError(
-            f"the index in {describe_location(settings)} has no manifest; run `assistant ingest --rebuild`"
+            f"the index in {describe_location(settings)} has no valid manifest (missing or damaged); "
+            "run `assistant ingest --rebuild`"
         )
     if manifest.embedding_model != settings.model_identity:
         raise IndexMismatchError(_model_mismatch(manifest, settings))

@@ -155,29 +155,38 @@ def llm_server(tmp_path_factory: pytest.TempPathFactory, smollm2_path: Path):
 def web_server(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder):
     """`assistant serve` on a free loopback port over an index of the seed article; yields its URL.
 
-    Pages served from `embed_origin` (another port) may embed it; see `widget_page`.
+    Pages served from `embed_origin` (another port) may embed it; see `widget_page`. The tests are one
+    client asking many questions, so the rate limit is raised here (test_web_access checks it).
     """
-    root = tmp_path_factory.mktemp("web")
+    with seeded_server(tmp_path_factory.mktemp("web"), embedder, {"ASSISTANT_RATE_LIMIT": "10000"}) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def seeded_server(root: Path, embedder: Embedder, env: dict[str, str] | None = None, *, port: int = 0):
+    """Index the seed article under `root` (once) and run `assistant serve` over it with `env`."""
     index_dir = root / "index"
     articles = root / "articles"
-    shutil.copytree(SEEDS, articles)
-    Assistant(Settings(index_dir=index_dir), embedder).ingest([articles])
+    if not articles.exists():
+        shutil.copytree(SEEDS, articles)
+        Assistant(Settings(index_dir=index_dir), embedder).ingest([articles])
     evals = root / "evals"
-    evals.mkdir()
+    evals.mkdir(exist_ok=True)
     seed_set = (REPO / "evals" / "seed.jsonl").read_text().splitlines()
     (evals / "first-questions.jsonl").write_text("\n".join(seed_set[:5]) + "\n")
-    port, page_port = free_port(), free_port()
-    env = {
+    port, page_port = port or free_port(), free_port()
+    full_env = {
         **os.environ,
         "ASSISTANT_INDEX_DIR": str(index_dir),
         "ASSISTANT_EMBED_ORIGINS": f"http://127.0.0.1:{page_port}",
         "ASSISTANT_EVALS_DIR": str(evals),
+        **(env or {}),
     }
     script = str(Path(sys.executable).parent / "assistant")
     command = [script, "serve", "--host", "127.0.0.1", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
-    with running(command, f"{url}/healthz", root / "server.log", env):
-        yield WebServer(url, index_dir, page_port, evals)
+    with running(command, f"{url}/healthz", root / "server.log", full_env) as process:
+        yield WebServer(url, index_dir, page_port, evals, process)
 
 
 @dataclass(frozen=True)
@@ -186,3 +195,4 @@ class WebServer:
     index_dir: Path
     page_port: int  # pages served from this port are allowed to embed the chat
     evals_dir: Path
+    process: subprocess.Popen | None = None

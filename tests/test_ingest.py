@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 from conftest import SEED_DOC_ID
 
-from assistant import ingest as ingest_module
 from assistant.cli import main
 from assistant.config import Settings
 from assistant.embeddings import Embedder
@@ -116,8 +115,8 @@ def test_interrupted_run_leaves_an_index_that_opens_and_is_completed_next_time(
                 raise KeyboardInterrupt
             return super().encode(texts)
 
-    monkeypatch.setattr(ingest_module, "FLUSH_CHUNKS", 8)
-    broken = Assistant(settings, Interrupting(embedder.encoder, "all-MiniLM-L6-v2", 64))
+    interrupting = Interrupting(embedder.encoder, "all-MiniLM-L6-v2", 64)
+    broken = Assistant(settings.replace(ingest_batch=8), interrupting)
     with pytest.raises(KeyboardInterrupt):
         broken.ingest([tmp_path / "news"])
     assert 0 < open_store(settings).count() < expected

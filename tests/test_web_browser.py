@@ -9,7 +9,9 @@ import json
 import threading
 from pathlib import Path
 
+import httpx
 import pytest
+from conftest import seeded_server
 from playwright.sync_api import Page, expect, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
@@ -160,6 +162,33 @@ def test_scripts_in_articles_never_run(page, web_server, tmp_path):
     assert viewer.locator('a[href^="javascript:"], img, .text script').count() == 0
 
 
+def test_scripts_in_questions_titles_and_api_uploads_never_run(page, web_server):
+    article = (
+        '<svg onload="window.__pwned = 6">Lighthouse</svg> news\n\n'
+        "The old lighthouse reopens for visitors on Saturday morning. "
+        '<iframe srcdoc="<script>parent.__pwned = 7</script>"></iframe> '
+        "Guided tours of the lighthouse cost five euros."
+    )
+    added = httpx.post(
+        f"{web_server.url}/api/documents",
+        params={"filename": "light<b>house.txt"},
+        content=article.encode(),
+    )
+    assert added.status_code == 201 and added.json()["doc_id"] == "uploads/light-b-house.txt"
+    page.goto(web_server.url + "/")
+    question = '<img src=x onerror="window.__pwned = 5"> How much do guided tours of the lighthouse cost?'
+    answer = ask(page, question)
+    expect(answer).to_contain_text("five euros")
+    expect(page.get_by_test_id("user").last).to_contain_text('<img src=x onerror="window.__pwned = 5">')
+    expect(answer).to_contain_text("<svg onload=")  # the title, in the sources, as text
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("iframe[srcdoc], svg[onload], img[onerror]").count() == 0
+    viewer = page.context.new_page()
+    viewer.goto(f"{web_server.url}/view?doc_id=uploads/light-b-house.txt")
+    expect(viewer.locator(".text")).to_contain_text("<iframe srcdoc=")
+    assert viewer.evaluate("window.__pwned") is None and viewer.locator("iframe, svg").count() == 0
+
+
 def test_evaluate_tab_runs_a_question_set(page, web_server):
     page.goto(web_server.url + "/")
     page.get_by_role("tab", name="Evaluate").click()
@@ -169,3 +198,31 @@ def test_evaluate_tab_runs_a_question_set(page, web_server):
     expect(result.locator("table")).to_contain_text("hybrid/extractive/k5")
     assert list((web_server.evals_dir / "reports").glob("first-questions-*/report.html"))
     screenshot(page, "evaluate.png")
+
+
+def test_keys_guard_uploads_and_the_chat_is_rate_limited(page, tmp_path, embedder):
+    key = "browser-test-key-0123456789"
+    env = {"ASSISTANT_API_KEYS": key, "ASSISTANT_RATE_LIMIT": "2"}
+    with seeded_server(tmp_path, embedder, env) as server:
+        page.goto(server.url + "/")
+        article = tmp_path / "lighthouse.txt"
+        article.write_text("Lighthouse news\n\nGuided tours of the old lighthouse cost five euros.")
+        upload = page.locator("input[type=file]")
+        upload.set_input_files(str(article))
+        expect(page.get_by_text("need the API key")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+        assert "uploads/lighthouse.txt" not in {
+            d["doc_id"] for d in httpx.get(f"{server.url}/api/documents").json()
+        }
+
+        page.get_by_label("API key (needed to change the index or run evaluations)").first.fill(key)
+        upload.set_input_files(str(article))
+        expect(page.get_by_text("lighthouse.txt: added")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+
+        for _ in range(2):
+            expect(ask(page, "How much do guided tours of the lighthouse cost?")).to_contain_text(
+                "five euros"
+            )
+        box = page.locator("#question").get_by_test_id("textbox")
+        box.fill("And the ferry?")
+        box.press("Enter")
+        expect(page.get_by_text("Too many questions from here")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assistant.config import SECRET_SETTINGS
 from assistant.corpus import Article
 from assistant.errors import AssistantError
 from assistant.evaluation import metrics as m
@@ -189,7 +190,9 @@ def run_question_set(
 def _summary(assistant: Assistant, set_name: str, runs: list[dict], problems: list[str]) -> dict[str, Any]:
     manifest = assistant.store.manifest
     settings = {
-        k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(assistant.settings).items()
+        k: str(v) if isinstance(v, Path) else v
+        for k, v in dataclasses.asdict(assistant.settings).items()
+        if k not in SECRET_SETTINGS
     }
     return {
         "set": set_name,

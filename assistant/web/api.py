@@ -2,7 +2,8 @@
 chat mounted at / (full) and /embed (compact, for iframes).
 
 Errors become `{"error": "..."}` with a 4xx status (5xx only when the store is unreachable), never a
-traceback. Which sites may frame the chat and call /api is set by ASSISTANT_EMBED_ORIGINS.
+traceback. Which sites may frame the chat and call /api is set by ASSISTANT_EMBED_ORIGINS; who may
+change the index, how often a client may ask and how large a request may be, by `guard`.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.answer import passage_json
@@ -30,11 +32,13 @@ from assistant.errors import (
 from assistant.feedback import FeedbackLog
 from assistant.pipeline import MAX_QUERY_CHARS, Assistant
 from assistant.retrieval import Filters
+from assistant.web.guard import AccessDenied, BodyLimit, Guard, RateLimited
 from assistant.web.render import article_page
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 MAX_HISTORY_TURNS = 20
+QUEUE_BODY_BYTES = 1_000_000  # a chat turn sent to Gradio's queue carries the conversation so far
 
 
 class Strict(BaseModel):
@@ -80,8 +84,21 @@ def create_app(assistant: Assistant, *, with_ui: bool = True) -> FastAPI:
         version="1",
     )
     feedback = FeedbackLog(settings.index_dir)
+    guard = Guard(settings)
     app.state.assistant = assistant
     app.state.feedback = feedback
+
+    def ask_quota(request: Request) -> None:
+        """A question (or a rating) from this client: refused with 429 past the rate limit."""
+        guard.questions.check(_client(request))
+
+    def writer(request: Request) -> None:
+        """Changing the index or reading what users sent: a key, or this machine without keys."""
+        guard.access.check_write(request.headers.get("authorization"), _client(request))
+
+    limits = {"/api/": settings.max_request_bytes, "/api/documents": settings.max_upload_bytes}
+    limits |= {f"{base}/gradio_api/queue/": QUEUE_BODY_BYTES for base in ("", "/embed")}
+    app.add_middleware(BodyLimit, limits=limits)
 
     if settings.origins:
         app.add_middleware(
@@ -112,6 +129,16 @@ def create_app(assistant: Assistant, *, with_ui: bool = True) -> FastAPI:
             status = 503
         return JSONResponse({"error": str(exc)}, status_code=status)
 
+    @app.exception_handler(RateLimited)
+    async def rate_limited(request: Request, exc: RateLimited) -> JSONResponse:
+        headers = {"Retry-After": str(exc.retry_after)}
+        return JSONResponse({"error": str(exc)}, status_code=429, headers=headers)
+
+    @app.exception_handler(AccessDenied)
+    async def access_denied(request: Request, exc: AccessDenied) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse({"error": str(exc)}, status_code=exc.status, headers=headers)
+
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse({"error": _describe_validation(exc)}, status_code=422)
@@ -135,12 +162,12 @@ def create_app(assistant: Assistant, *, with_ui: bool = True) -> FastAPI:
         report["status"] = "ok" if report["store"]["ok"] else "degraded"
         return JSONResponse(report, status_code=200 if report["store"]["ok"] else 503)
 
-    @app.post("/api/ask", tags=["answers"])
+    @app.post("/api/ask", tags=["answers"], dependencies=[Depends(ask_quota)])
     def ask(body: AskIn) -> dict:
         """Answer a question: the same object as `assistant ask --json`."""
         return assistant.ask(body.question, **_ask_options(body)).to_json()
 
-    @app.post("/api/ask/stream", tags=["answers"])
+    @app.post("/api/ask/stream", tags=["answers"], dependencies=[Depends(ask_quota)])
     def ask_stream(body: AskIn) -> StreamingResponse:
         """Server-sent events: `token` (text), `notice` (text), then `answer` (the JSON object)."""
         events = assistant.ask_stream(body.question, **_ask_options(body))
@@ -155,7 +182,7 @@ def create_app(assistant: Assistant, *, with_ui: bool = True) -> FastAPI:
 
         return StreamingResponse(stream(), media_type="text/event-stream")
 
-    @app.get("/api/search", tags=["search"])
+    @app.get("/api/search", tags=["search"], dependencies=[Depends(ask_quota)])
     def search(q: str, k: int = 5, retriever: Literal["hybrid", "dense", "bm25"] = "hybrid") -> list[dict]:
         if not 1 <= k <= 50:
             raise AssistantError("k must be between 1 and 50")
@@ -172,9 +199,35 @@ def create_app(assistant: Assistant, *, with_ui: bool = True) -> FastAPI:
             raise StarletteHTTPException(404, f"no article {doc_id!r}")
         return found
 
-    @app.post("/api/feedback", status_code=201, tags=["feedback"])
+    @app.post("/api/documents", status_code=201, tags=["articles"], dependencies=[Depends(writer)])
+    async def upload(request: Request, filename: str) -> dict:
+        """Add or update an article: the file's bytes as the body (.txt, .md or .html), its name in
+        `filename` (a label only, never a path). Needs a key (see the README's Access section)."""
+        data = await request.body()
+        report = await run_in_threadpool(assistant.add_upload, filename, data)
+        doc_id = (report.added or report.updated or report.unchanged or [""])[0]
+        if report.duplicates:
+            doc_id, original = report.duplicates[0]
+            return {"doc_id": doc_id, "status": "duplicate", "same_text_as": original}
+        status = "added" if report.added else "updated" if report.updated else "unchanged"
+        return {"doc_id": doc_id, "status": status, "chunks_written": report.chunks_written}
+
+    @app.delete("/api/documents/{doc_id:path}", tags=["articles"], dependencies=[Depends(writer)])
+    def remove(doc_id: str) -> dict:
+        """Remove an article from the index (and its kept file, for an upload). Needs a key."""
+        if not assistant.remove_document(doc_id):
+            raise StarletteHTTPException(404, f"no article {doc_id!r}")
+        return {"doc_id": doc_id, "status": "removed"}
+
+    @app.post("/api/feedback", status_code=201, tags=["feedback"], dependencies=[Depends(ask_quota)])
     def post_feedback(body: FeedbackIn) -> dict:
         return {"id": feedback.record(**body.model_dump())}
+
+    @app.get("/api/feedback", tags=["feedback"], dependencies=[Depends(writer)])
+    def export_feedback() -> Response:
+        """Every rating so far, one JSON object a line. Needs a key."""
+        lines = "".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in feedback.entries())
+        return Response(lines, media_type="application/x-ndjson")
 
     @app.get("/view", response_class=HTMLResponse, include_in_schema=False)
     def view(doc_id: str, start: int | None = None, end: int | None = None) -> HTMLResponse:
@@ -187,11 +240,31 @@ def create_app(assistant: Assistant, *, with_ui: bool = True) -> FastAPI:
     def widget() -> Response:
         return Response((STATIC / "widget.js").read_text(), media_type="text/javascript")
 
+    @app.api_route(
+        "/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
+    )
+    def no_such_endpoint(request: Request, rest: str) -> None:
+        """Unknown API paths and methods get a JSON 404 / 405 here, not the chat's HTML pages."""
+        known = {route.path_format for route in app.routes if hasattr(route, "methods")} - {"/api/{rest}"}
+        if any(_same_shape(request.url.path, path) for path in known):
+            raise StarletteHTTPException(405, f"{request.method} is not allowed on {request.url.path}")
+        raise StarletteHTTPException(404, f"no API endpoint {request.url.path}")
+
     if with_ui:
         from assistant.web.ui import mount_ui
 
-        mount_ui(app, assistant, feedback)
+        mount_ui(app, assistant, feedback, guard)
     return app
+
+
+def _same_shape(path: str, template: str) -> bool:
+    """True when `path` fits a route template such as /api/documents/{doc_id:path}."""
+    head, brace, _ = template.partition("{")
+    return path.startswith(head) and len(path) > len(head) if brace else path == template
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else ""
 
 
 def _ask_options(body: AskIn) -> dict[str, Any]:

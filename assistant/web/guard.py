@@ -26,6 +26,20 @@ from assistant.config import Settings
 MAX_TRACKED_CLIENTS = 10_000
 
 
+class Guard:
+    """The access rule and the question limiter, shared by the JSON API and the chat."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.access = Access(settings)
+        self.questions = RateLimiter(settings.rate_limit)
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many questions from this client; try again in {retry_after} s")
+        self.retry_after = retry_after
+
+
 class AccessDenied(Exception):
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
@@ -81,6 +95,12 @@ class RateLimiter:
         self.clock = clock
         self.buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # client -> (tokens, at)
         self.lock = threading.Lock()
+
+    def check(self, client: str) -> None:
+        """Take a token for `client` or raise RateLimited."""
+        wait = self.retry_after(client)
+        if wait:
+            raise RateLimited(wait)
 
     def retry_after(self, client: str) -> int:
         """Take a token for `client`: 0 if it may go on, else the whole seconds until it may."""

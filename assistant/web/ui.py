@@ -8,6 +8,7 @@ through `render`, which escapes them.
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
 from html import escape
 from pathlib import Path
@@ -21,6 +22,7 @@ from assistant.errors import AssistantError
 from assistant.feedback import FeedbackLog
 from assistant.pipeline import Assistant
 from assistant.retrieval import Filters
+from assistant.web.guard import Guard
 from assistant.web.render import answer_html
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,10 @@ EXAMPLES = [
     "On what date is the meeting?",
 ]
 UPLOAD_TYPES = [".txt", ".md", ".html", ".htm"]
+WRITE_REFUSED = (
+    "Adding articles and running evaluations need the API key (or a browser on the server's machine "
+    "when no keys are set)."
+)
 CSS = """
 .answer p { margin: 0.2em 0; }
 .answer a.cite { font-size: 0.75em; vertical-align: super; text-decoration: none; padding: 0 0.1em; }
@@ -44,7 +50,7 @@ CSS = """
 """
 
 
-def mount_ui(app: FastAPI, assistant: Assistant, feedback: FeedbackLog) -> None:
+def mount_ui(app: FastAPI, assistant: Assistant, feedback: FeedbackLog, guard: Guard) -> None:
     """Serve the full chat at / and the compact one at /embed.
 
     The chat is built once the server is listening and the model is warm, so the JSON API answers
@@ -56,7 +62,8 @@ def mount_ui(app: FastAPI, assistant: Assistant, feedback: FeedbackLog) -> None:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
         async with started(app) as state, contextlib.AsyncExitStack() as stack:
-            task = asyncio.create_task(stand_in.start(stack, assistant, feedback))
+            build = functools.partial(_build_chats, assistant, feedback, guard)
+            task = asyncio.create_task(stand_in.start(stack, assistant.warm_up, build))
             try:
                 yield state
             finally:
@@ -75,10 +82,10 @@ class ChatStandIn:
         self.error = ""
         self.done = asyncio.Event()
 
-    async def start(self, stack: contextlib.AsyncExitStack, assistant: Assistant, feedback: FeedbackLog):
+    async def start(self, stack: contextlib.AsyncExitStack, warm_up, build) -> None:
         try:
-            await run_in_threadpool(assistant.warm_up)
-            host = await run_in_threadpool(_build_chats, assistant, feedback)
+            await run_in_threadpool(warm_up)
+            host = await run_in_threadpool(build)
             await stack.enter_async_context(host.router.lifespan_context(host))  # Gradio's queue
             self.app = host
         except Exception as exc:  # the API keeps serving; the page says why the chat is missing
@@ -98,27 +105,34 @@ class ChatStandIn:
             await JSONResponse({"error": error}, status_code=503)(scope, receive, send)
 
 
-def _build_chats(assistant: Assistant, feedback: FeedbackLog) -> FastAPI:
+def _build_chats(assistant: Assistant, feedback: FeedbackLog, guard: Guard) -> FastAPI:
     import gradio as gr
 
     host = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     limit = assistant.settings.max_upload_bytes
     gr.mount_gradio_app(
-        host, build_chat(assistant, feedback, compact=True), path="/embed", css=CSS, max_file_size=limit
+        host,
+        build_chat(assistant, feedback, guard, compact=True),
+        path="/embed",
+        css=CSS,
+        max_file_size=limit,
     )
     gr.mount_gradio_app(
-        host, build_chat(assistant, feedback, compact=False), path="", css=CSS, max_file_size=limit
+        host, build_chat(assistant, feedback, guard, compact=False), path="", css=CSS, max_file_size=limit
     )
     return host
 
 
-def build_chat(assistant: Assistant, feedback: FeedbackLog, *, compact: bool):
+def build_chat(assistant: Assistant, feedback: FeedbackLog, guard: Guard, *, compact: bool):
     import gradio as gr
 
-    def respond(message: str, messages: list, turns: list, selected: list | None):
+    def respond(message: str, messages: list, turns: list, selected: list | None, request: gr.Request):
         question = (message or "").strip()
         if not question:
             raise gr.Error("Type a question about the articles.")
+        wait = guard.questions.retry_after(_client(request))
+        if wait:
+            raise gr.Error(f"Too many questions from here; try again in {wait} s.")
         messages = [*messages, {"role": "user", "content": escape(question)}]
         messages.append({"role": "assistant", "content": "…"})
         yield "", messages, turns, ""
@@ -212,13 +226,14 @@ def build_chat(assistant: Assistant, feedback: FeedbackLog, *, compact: bool):
                         file_types=UPLOAD_TYPES,
                         file_count="multiple",
                     )
+                    upload_key = key_box(assistant)
                     upload_status = gr.Markdown()
                     with gr.Accordion("Embed this chat", open=False):
                         snippets = gr.Code(language="html", label="Three ways to embed", interactive=False)
 
         if not compact:
             with gr.Tab("Evaluate"):
-                evaluate_tab(assistant)
+                evaluate_tab(assistant, guard)
 
         textbox.submit(respond, [textbox, chatbot, turns, selected], [textbox, chatbot, turns, last_answer])
         new.click(lambda: ([], [], ""), None, [chatbot, turns, last_answer])
@@ -227,7 +242,9 @@ def build_chat(assistant: Assistant, feedback: FeedbackLog, *, compact: bool):
 
         if not compact:
 
-            def add_files(files: list | None, progress=gr.Progress()):  # noqa: B008 - Gradio's idiom
+            def add_files(files: list | None, key: str, request: gr.Request, progress=gr.Progress()):  # noqa: B008
+                if not may_write(guard, request, key):
+                    return WRITE_REFUSED, gr.update(), None
                 lines = []
                 for path in progress.tqdm(files or [], desc="Indexing"):
                     name = Path(path).name
@@ -242,7 +259,7 @@ def build_chat(assistant: Assistant, feedback: FeedbackLog, *, compact: bool):
                     lines.append(f"- ✓ {escape(name)}: {done}")
                 return "\n".join(lines), gr.update(choices=article_choices(assistant)), None
 
-            upload.upload(add_files, [upload], [upload_status, selected, upload])
+            upload.upload(add_files, [upload, upload_key], [upload_status, selected, upload])
 
             def on_load(request: gr.Request):
                 base = str(request.request.base_url).rstrip("/") if request else ""
@@ -252,7 +269,7 @@ def build_chat(assistant: Assistant, feedback: FeedbackLog, *, compact: bool):
     return demo
 
 
-def evaluate_tab(assistant: Assistant) -> None:
+def evaluate_tab(assistant: Assistant, guard: Guard) -> None:
     """Run a question set from the evals folder and show the summary and the chart."""
     import gradio as gr
 
@@ -270,10 +287,20 @@ def evaluate_tab(assistant: Assistant) -> None:
         chosen = gr.Dropdown(sets, value=sets[0] if sets else None, label="Question set")
         retrievers = gr.CheckboxGroup(["hybrid", "dense", "bm25"], value=["hybrid"], label="Retrievers")
         k = gr.Slider(1, 20, value=assistant.settings.top_k, step=1, label="Passages per question (k)")
+    key = key_box(assistant)
     run = gr.Button("Run evaluation", variant="primary")
     result = gr.HTML()
 
-    def evaluate(name: str | None, kinds: list[str], k_value: float, progress=gr.Progress(track_tqdm=True)):  # noqa: B008
+    def evaluate(
+        name: str | None,
+        kinds: list[str],
+        k_value: float,
+        key: str,
+        request: gr.Request,
+        progress=gr.Progress(track_tqdm=True),  # noqa: B008 - Gradio's idiom
+    ):
+        if not may_write(guard, request, key):
+            raise gr.Error(WRITE_REFUSED)
         if not name or not kinds:
             raise gr.Error("Choose a question set and at least one retriever.")
         cases, problems = load_question_set(folder / Path(name).name)
@@ -297,7 +324,32 @@ def evaluate_tab(assistant: Assistant) -> None:
             f"{skipped}<p>Full report: <code>{escape(str(out / 'report.html'))}</code></p></div>"
         )
 
-    run.click(evaluate, [chosen, retrievers, k], [result])
+    run.click(evaluate, [chosen, retrievers, k, key], [result])
+
+
+def key_box(assistant: Assistant):
+    """A field for the API key, shown when keys are configured (without keys, this machine only)."""
+    import gradio as gr
+
+    return gr.Textbox(
+        label="API key (needed to change the index or run evaluations)",
+        type="password",
+        max_lines=1,
+        visible=bool(assistant.settings.keys),
+    )
+
+
+def may_write(guard: Guard, request, key: str) -> bool:
+    """The same rule as the API's writing actions: a key (header or field), or this machine."""
+    authorization = request.headers.get("authorization") if request else None
+    if key and key.strip():
+        authorization = f"Bearer {key.strip()}"
+    return guard.access.allows_write(authorization, _client(request))
+
+
+def _client(request) -> str:
+    client = getattr(request, "client", None)
+    return getattr(client, "host", "") or ""
 
 
 def article_choices(assistant: Assistant) -> list[tuple[str, str]]:
