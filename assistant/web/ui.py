@@ -130,10 +130,12 @@ def build_chat(assistant: Assistant, feedback: FeedbackLog, guard: Guard, *, com
         question = (message or "").strip()
         if not question:
             raise gr.Error("Type a question about the articles.")
+        messages = [*messages, {"role": "user", "content": escape(question)}]
         wait = guard.questions.retry_after(_client(request))
         if wait:
-            raise gr.Error(f"Too many questions from here; try again in {wait} s.")
-        messages = [*messages, {"role": "user", "content": escape(question)}]
+            refusal = f'<p class="error">Too many questions from here; try again in {wait} s.</p>'
+            yield "", [*messages, {"role": "assistant", "content": refusal}], turns, ""
+            return
         messages.append({"role": "assistant", "content": "…"})
         yield "", messages, turns, ""
         history = [{"question": t["question"], "answer": t["answer"]["answer"]} for t in turns]
