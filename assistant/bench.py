@@ -31,7 +31,7 @@ from assistant.chunking import split_article
 from assistant.config import EMBED_BACKENDS, Settings
 from assistant.embeddings import Embedder, load_embedder
 from assistant.evaluation.metrics import percentile
-from assistant.synthetic import DEFAULT_QUESTIONS, SEED, synthetic_corpus
+from assistant.synthetic import DEFAULT_QUESTIONS, SEED, Corpus, synthetic_corpus
 
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
 WARM_UP_QUESTIONS = 10
@@ -55,21 +55,17 @@ class CachedEmbedder(Embedder):
 
 
 def measure(size: int, mode: str, chroma_url: str, work: Path, cache: Path, questions: int) -> dict[str, Any]:
-    from llama_index.core.schema import MetadataMode
-
     from assistant.ingest import ingest_articles
     from assistant.pipeline import Assistant
 
     settings = Settings(index_dir=work / "index", chroma_url=chroma_url, collection=f"bench-{size}")
     embedder = load_embedder(settings)
     corpus = synthetic_corpus(size, questions, settings)
-    nodes = [n for a in corpus.articles for n in split_article(
-        a, chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.chunk_overlap_tokens)]  # fmt: skip
-    texts = [n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes]
+    texts = chunk_texts(corpus, settings)
     result: dict[str, Any] = {
         "size": size,
         "mode": mode,
-        "chunks": len(nodes),
+        "chunks": len(texts),
         "articles": len(corpus.articles),
     }
 
@@ -110,6 +106,19 @@ def measure(size: int, mode: str, chroma_url: str, work: Path, cache: Path, ques
     if mode == "embedded":
         result["index_mb"] = _folder_mb(settings.index_dir / "chroma")
     return result
+
+
+def chunk_texts(corpus: Corpus, settings: Settings) -> list[str]:
+    """The corpus's chunks as the embedding model sees them (text with its embedded metadata)."""
+    from llama_index.core.schema import MetadataMode
+
+    return [
+        node.get_content(metadata_mode=MetadataMode.EMBED)
+        for article in corpus.articles
+        for node in split_article(
+            article, chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.chunk_overlap_tokens
+        )
+    ]
 
 
 def _query_latencies(assistant, embedder: Embedder, questions: list[str]) -> dict[str, dict[str, float]]:
@@ -275,16 +284,12 @@ def _start_chroma(work: Path) -> tuple[subprocess.Popen, str]:
 def compare_backends(backends: list[str], chunks: int, questions: int) -> list[dict[str, Any]]:
     """Each embedding backend on the same synthetic chunks and questions: chunks encoded per second,
     query encoding p50 / p95 in ms, and the cosine of its vectors to the torch model's."""
-    from llama_index.core.schema import MetadataMode
-
     from assistant.embeddings import resolve_model
     from assistant.encoders import load_encoder
 
     settings = Settings()
     corpus = synthetic_corpus(chunks, questions, settings)
-    nodes = [n for a in corpus.articles for n in split_article(
-        a, chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.chunk_overlap_tokens)]  # fmt: skip
-    texts = [n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes][:chunks]
+    texts = chunk_texts(corpus, settings)[:chunks]
     location = resolve_model(settings.embedding_model)
     reference = None
     rows = []

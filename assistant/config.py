@@ -17,6 +17,7 @@ DEFAULT_CHUNK_TOKENS = 200
 DEFAULT_CHUNK_OVERLAP_TOKENS = 40
 EMBED_BACKENDS = ("onnx", "onnx-int8", "torch")
 RETRIEVERS = ("hybrid", "dense", "bm25")
+UPLOADS = "uploads"  # uploaded articles: their folder under the index folder, and their doc_id prefix
 SECRET_SETTINGS = ("api_keys",)  # never written to reports or logs
 
 
@@ -166,7 +167,7 @@ class Settings:
     @property
     def uploads_dir(self) -> Path:
         """Where uploaded article files are kept, so that a rebuild indexes them again."""
-        return self.index_dir / "uploads"
+        return self.index_dir / UPLOADS
 
     @property
     def model_cache_dir(self) -> Path:

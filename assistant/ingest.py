@@ -30,8 +30,6 @@ from assistant.embeddings import Embedder
 from assistant.errors import ArticleError
 from assistant.store import IndexedArticle, Manifest, Store, open_store_for_writing
 
-UPLOADS = "uploads"  # doc_id prefix of uploaded articles, and their folder under the index folder
-
 
 @dataclass
 class IngestReport:

@@ -32,12 +32,12 @@ from assistant.answer import (
 )
 from assistant.atomic import write_atomically
 from assistant.chunking import sentence_spans
-from assistant.config import Settings
+from assistant.config import UPLOADS, Settings
 from assistant.corpus import parse_article
 from assistant.embeddings import Embedder, load_embedder
 from assistant.errors import ArticleError, AssistantError
 from assistant.grounding import terms
-from assistant.ingest import UPLOADS, IngestReport, ingest, ingest_articles
+from assistant.ingest import IngestReport, ingest, ingest_articles
 from assistant.keyword import LiveKeywordIndex
 from assistant.llm import LLMBackend, LLMFailure, build_llm
 from assistant.prompts import load_prompt

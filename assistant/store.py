@@ -82,12 +82,9 @@ class Store:
     """One Chroma collection of article chunks plus its manifest."""
 
     def __init__(self, client: Any, collection: Any, settings: Settings) -> None:
+        self.client = client  # from `connect`, already guarded
         self.raw_collection = collection  # unguarded, for llama-index components and benchmarks
-        if not isinstance(client, _Guarded):
-            client = _Guarded(client, settings)
-        collection = collection if isinstance(collection, _Guarded) else _Guarded(collection, settings)
-        self.client = client
-        self.collection = collection
+        self.collection = _Guarded(collection, settings)
         self.settings = settings
         self._documents: Any = None
 

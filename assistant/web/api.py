@@ -32,7 +32,7 @@ from assistant.errors import (
 from assistant.feedback import FeedbackLog
 from assistant.pipeline import MAX_QUERY_CHARS, Assistant
 from assistant.retrieval import Filters
-from assistant.web.guard import AccessDenied, BodyLimit, Guard, RateLimited
+from assistant.web.guard import AccessDenied, BodyLimit, Guard, RateLimited, client_host
 from assistant.web.render import article_page
 
 log = logging.getLogger(__name__)
@@ -90,11 +90,11 @@ def create_app(assistant: Assistant, *, with_ui: bool = True) -> FastAPI:
 
     def ask_quota(request: Request) -> None:
         """A question (or a rating) from this client: refused with 429 past the rate limit."""
-        guard.questions.check(_client(request))
+        guard.questions.check(client_host(request))
 
     def writer(request: Request) -> None:
         """Changing the index or reading what users sent: a key, or this machine without keys."""
-        guard.access.check_write(request.headers.get("authorization"), _client(request))
+        guard.access.check_write(request.headers.get("authorization"), client_host(request))
 
     limits = {"/api/": settings.max_request_bytes, "/api/documents": settings.max_upload_bytes}
     limits |= {f"{base}/gradio_api/queue/": QUEUE_BODY_BYTES for base in ("", "/embed")}
@@ -261,10 +261,6 @@ def _same_shape(path: str, template: str) -> bool:
     """True when `path` fits a route template such as /api/documents/{doc_id:path}."""
     head, brace, _ = template.partition("{")
     return path.startswith(head) and len(path) > len(head) if brace else path == template
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else ""
 
 
 def _ask_options(body: AskIn) -> dict[str, Any]:

@@ -52,11 +52,11 @@ class Access:
     def __init__(self, settings: Settings) -> None:
         self.keys = [key.encode() for key in settings.keys]
 
-    def check_write(self, authorization: str | None, client_host: str | None) -> None:
+    def check_write(self, authorization: str | None, host: str | None) -> None:
         """Raise AccessDenied (401/403) unless the request carries a valid key, or no keys are set
         and it comes from this machine."""
         if not self.keys:
-            if is_loopback(client_host):
+            if is_loopback(host):
                 return
             raise AccessDenied(
                 "writing actions are accepted from this machine only; set ASSISTANT_API_KEYS on the "
@@ -70,12 +70,18 @@ class Access:
         if not any(hmac.compare_digest(offered, key) for key in self.keys):
             raise AccessDenied("the API key is not valid", 403)
 
-    def allows_write(self, authorization: str | None, client_host: str | None) -> bool:
+    def allows_write(self, authorization: str | None, host: str | None) -> bool:
         try:
-            self.check_write(authorization, client_host)
+            self.check_write(authorization, host)
         except AccessDenied:
             return False
         return True
+
+
+def client_host(request) -> str:
+    """The client's address of a Starlette or Gradio request ("" when unknown)."""
+    client = getattr(request, "client", None)
+    return getattr(client, "host", "") or ""
 
 
 def is_loopback(host: str | None) -> bool:

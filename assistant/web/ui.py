@@ -22,7 +22,7 @@ from assistant.errors import AssistantError
 from assistant.feedback import FeedbackLog
 from assistant.pipeline import Assistant
 from assistant.retrieval import Filters
-from assistant.web.guard import Guard
+from assistant.web.guard import Guard, client_host
 from assistant.web.render import answer_html
 
 log = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ def build_chat(assistant: Assistant, feedback: FeedbackLog, guard: Guard, *, com
         if not question:
             raise gr.Error("Type a question about the articles.")
         messages = [*messages, {"role": "user", "content": escape(question)}]
-        wait = guard.questions.retry_after(_client(request))
+        wait = guard.questions.retry_after(client_host(request))
         if wait:
             refusal = f'<p class="error">Too many questions from here; try again in {wait} s.</p>'
             yield "", [*messages, {"role": "assistant", "content": refusal}], turns, ""
@@ -346,12 +346,7 @@ def may_write(guard: Guard, request, key: str) -> bool:
     authorization = request.headers.get("authorization") if request else None
     if key and key.strip():
         authorization = f"Bearer {key.strip()}"
-    return guard.access.allows_write(authorization, _client(request))
-
-
-def _client(request) -> str:
-    client = getattr(request, "client", None)
-    return getattr(client, "host", "") or ""
+    return guard.access.allows_write(authorization, client_host(request))
 
 
 def article_choices(assistant: Assistant) -> list[tuple[str, str]]:
