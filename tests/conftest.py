@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from assistant.config import ENV_PREFIX, Settings
@@ -25,6 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
 SEED_DOC_ID = "us-nato-rubio-skips-brussels-meeting.txt"
 SERVER_START_TIMEOUT_S = 60
+SCRIPT = str(Path(sys.executable).parent / "assistant")
 
 
 @pytest.fixture(autouse=True)
@@ -69,11 +71,24 @@ def running(command: list[str], ready_url: str, log_path: Path, env: dict | None
             wait_for_http(ready_url, SERVER_START_TIMEOUT_S, process)
             yield process
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop(process)
+
+
+def stop(process: subprocess.Popen, timeout_s: float = 20) -> None:
+    """Terminate a process, killing it if it does not exit in time."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def cli(*args: str, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run the `assistant` command with extra environment variables; text output captured."""
+    return subprocess.run(
+        [SCRIPT, *args], capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
+    )
 
 
 @pytest.fixture(scope="session")
@@ -187,6 +202,16 @@ def seeded_server(root: Path, embedder: Embedder, env: dict[str, str] | None = N
     url = f"http://127.0.0.1:{port}"
     with running(command, f"{url}/healthz", root / "server.log", full_env) as process:
         yield WebServer(url, index_dir, page_port, evals, process)
+
+
+@contextlib.contextmanager
+def serving(root: Path, embedder: Embedder, env: dict[str, str] | None = None):
+    """`seeded_server`, and an HTTP client for it: yields (server, client)."""
+    with (
+        seeded_server(root, embedder, env) as server,
+        httpx.Client(base_url=server.url, timeout=60) as client,
+    ):
+        yield server, client
 
 
 @dataclass(frozen=True)

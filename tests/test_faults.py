@@ -18,21 +18,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import SEEDS, free_port, seeded_server, wait_for_http
+from conftest import SCRIPT, SEEDS, cli, free_port, serving, stop, wait_for_http
 
 from assistant.config import Settings
 from assistant.pipeline import Assistant
 from assistant.store import Store, open_store
 from assistant.synthetic import synthetic_corpus
 
-SCRIPT = str(Path(sys.executable).parent / "assistant")
 QUESTION = "Who will represent the U.S. at the NATO foreign ministers' meeting?"
-
-
-def cli(*args: str, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [SCRIPT, *args], capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
-    )
 
 
 def one_line_error(done: subprocess.CompletedProcess) -> str:
@@ -99,14 +92,6 @@ def start_chroma(path: Path, port: int) -> subprocess.Popen:
     return process
 
 
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
-
 def test_chroma_server_down_then_back(tmp_path, embedder):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -114,10 +99,7 @@ def test_chroma_server_down_then_back(tmp_path, embedder):
     try:
         Assistant(Settings(chroma_url=url, collection="faults"), embedder).ingest([SEEDS])
         env = {"ASSISTANT_CHROMA_URL": url, "ASSISTANT_COLLECTION": "faults"}
-        with (
-            seeded_server(tmp_path / "app", embedder, env) as app,
-            httpx.Client(base_url=app.url, timeout=60) as c,
-        ):
+        with serving(tmp_path / "app", embedder, env) as (_, c):
             assert c.post("/api/ask", json={"question": QUESTION}).status_code == 200
             stop(database)
 

@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import SEEDS
+from conftest import SCRIPT, SEEDS, cli
 
 from assistant.config import Settings
 from assistant.pipeline import Assistant
 
-SCRIPT = str(Path(sys.executable).parent / "assistant")
 JSON = {"content-type": "application/json"}
 
 API_CASES = [
@@ -182,12 +180,7 @@ def test_cli_ingest_of_hostile_files_reports_each_and_goes_on(tmp_path):
     (folder / "empty.md").write_text("")
     (folder / "latin1.txt").write_bytes("Café news\n\nThe café opens at noon.".encode("latin-1"))
     (folder / "dangling.txt").symlink_to(tmp_path / "nowhere.txt")
-    done = subprocess.run(
-        [SCRIPT, "--index-dir", str(tmp_path / "index"), "ingest", str(folder)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = cli("--index-dir", str(tmp_path / "index"), "ingest", str(folder))
     assert "Traceback" not in done.stderr
     failed = [line for line in done.stderr.splitlines() if line.startswith("failed:")]
     assert any("binary.txt" in line for line in failed) and any("empty.md" in line for line in failed)

@@ -1,14 +1,9 @@
 """Who may do what over HTTP: keys for writing actions, the per-client question limit, request size
 limits, and uploads and feedback that outlive the server process."""
 
-import contextlib
-import subprocess
-import sys
-from pathlib import Path
-
 import httpx
 import pytest
-from conftest import seeded_server
+from conftest import cli, serving
 
 KEY = "test-key-0123456789abcdef"
 ARTICLE = (
@@ -17,16 +12,6 @@ ARTICLE = (
     b"Mayor Ingrid Solheim said the ferry holds 12,000 books.\n"
 )
 QUESTION = "How many books does the floating library hold?"
-
-
-@contextlib.contextmanager
-def serving(root: Path, embedder, env: dict | None = None):
-    """`assistant serve` over the seed article under `root`, and an HTTP client for it."""
-    with (
-        seeded_server(root, embedder, env) as server,
-        httpx.Client(base_url=server.url, timeout=60) as client,
-    ):
-        yield server, client
 
 
 @pytest.fixture(scope="module")
@@ -138,13 +123,7 @@ def test_uploads_and_feedback_survive_a_restart_and_a_rebuild(tmp_path, embedder
         assert "uploads/library.txt" in {d["doc_id"] for d in c.get("/api/documents").json()}
         assert "kept across restarts" in c.get("/api/feedback").text
         index_dir = server.index_dir
-    script = str(Path(sys.executable).parent / "assistant")
-    rebuilt = subprocess.run(
-        [script, "--index-dir", str(index_dir), "ingest", "--rebuild", str(tmp_path / "articles")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    rebuilt = cli("--index-dir", str(index_dir), "ingest", "--rebuild", str(tmp_path / "articles"))
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "2 added" in rebuilt.stdout + rebuilt.stderr  # the seed article and the upload
     with serving(tmp_path, embedder) as (server, c):
