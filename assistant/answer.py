@@ -10,8 +10,6 @@ that no passage supports are flagged.
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -19,25 +17,11 @@ from llama_index.core.schema import NodeWithScore
 
 from assistant.config import Settings
 from assistant.embeddings import Embedder
-from assistant.grounding import (
-    Sentence,
-    fits_kind,
-    overlap,
-    passage_sentences,
-    question_kind,
-    split_marked_sentences,
-    terms,
-    tidy,
-    unknown_names,
-)
+from assistant.grounding import Sentence, overlap, passage_sentences, split_marked_sentences, terms
 from assistant.prompts import load_prompt
 
 EXTRACTIVE = "extractive"
 LLM = "llm"
-NEAR_DUPLICATE_COSINE = 0.9
-KIND_EVIDENCE = 0.2
-CONTEXT_BONUS = 0.1
-CONTEXT_OVERLAP = 0.5  # share of a sentence's terms found in the previous answer to count as repeating it
 
 
 @dataclass(frozen=True)
@@ -80,6 +64,17 @@ class Answer:
     standalone_question: str = ""
     confidence: float = 0.0
     retrieved: list[dict] = field(default_factory=list)  # every retrieved passage, best first
+    # a refusal's nearest miss: {"citation": Citation, "mismatch": "about 2021, not 2022"}
+    closest: dict | None = None
+    constraints: list[str] = field(default_factory=list)  # what the question pins down, in words
+    time: dict | None = None  # how a relative time phrase ("last week") was resolved
+
+    @property
+    def status(self) -> str:
+        """answered, refused, or closest (refused, with the nearest passage and why it does not answer)."""
+        if not self.refused:
+            return "answered"
+        return "closest" if self.closest else "refused"
 
     def to_json(self) -> dict:
         return {
@@ -87,6 +82,14 @@ class Answer:
             "standalone_question": self.standalone_question,
             "answer": self.answer,
             "refused": self.refused,
+            "status": self.status,
+            "closest": (
+                {"mismatch": self.closest["mismatch"], "citation": asdict(self.closest["citation"])}
+                if self.closest
+                else None
+            ),
+            "constraints": self.constraints,
+            "time": self.time,
             "mode": self.mode,
             "confidence": round(self.confidence, 4),
             "citations": [asdict(c) for c in self.citations],
@@ -101,126 +104,8 @@ class Answer:
         }
 
 
-@dataclass
-class Scored:
-    sentence: Sentence
-    semantic: float
-    lexical: float
-    fits: bool
-    bonus: float = 0.0
-
-    @property
-    def score(self) -> float:
-        return self.semantic * 0.5 + self.lexical * 0.5 + self.bonus
-
-
 def refusal_text() -> str:
     return load_prompt("refusal").render()
-
-
-def score_sentences(
-    question: str, query: str, passages: list[NodeWithScore], embedder: Embedder, context: str = ""
-) -> tuple[list[Scored], np.ndarray]:
-    """Each passage sentence scored against the question, and the sentences' vectors.
-
-    Semantic: cosine similarity to the question (averaged with the standalone `query` when a
-    follow-up was expanded). Lexical: the IDF-weighted share of question terms the sentence contains,
-    the IDF taken over the candidate sentences, so that words every passage shares count for little;
-    the question's own words weigh double those carried over from earlier turns.
-
-    `context` is the previous answer in a conversation: a follow-up is most often answered next to
-    it, so sentences of the passage it came from gain CONTEXT_BONUS, and sentences that repeat it
-    lose as much.
-    """
-    sentences = passage_sentences(passages)
-    if not sentences:
-        return [], np.zeros((0, embedder.dimension))
-    vectors = np.array(embedder.encode_cached([s.text for s in sentences]))
-    similarity = vectors @ np.array(embedder.get_query_embedding(question))
-    if query != question:
-        similarity = (similarity + vectors @ np.array(embedder.get_query_embedding(query))) / 2
-    sentence_terms = [set(terms(s.text)) for s in sentences]
-    document_frequency = Counter(t for found in sentence_terms for t in found)
-    own = set(terms(question))
-    weights = {
-        t: math.log((len(sentences) + 1) / (document_frequency[t] + 0.5)) * (2 if t in own else 1)
-        for t in own | set(terms(query))
-    }
-    total = sum(weights.values()) or 1.0
-    kind = question_kind(question)
-    asked = f"{question} {query}"
-    scored = [
-        Scored(
-            s,
-            float(sim),
-            sum(w for t, w in weights.items() if t in found) / total,
-            fits_kind(kind, s.text, asked),
-        )
-        for s, sim, found in zip(sentences, similarity, sentence_terms, strict=True)
-    ]
-    if context:
-        earlier = terms(context)
-        repeats = [overlap(earlier, list(found)) >= CONTEXT_OVERLAP for found in sentence_terms]
-        in_context = {s.sentence.passage for s, repeat in zip(scored, repeats, strict=True) if repeat}
-        for item, repeat in zip(scored, repeats, strict=True):
-            if repeat:
-                item.bonus = -CONTEXT_BONUS
-            elif item.sentence.passage in in_context:
-                item.bonus = CONTEXT_BONUS
-    return scored, vectors
-
-
-def confidence_of(question: str, scored: list[Scored]) -> float:
-    """How well the best sentence of the right kind answers the question: the refusal signal.
-
-    When the question asks for a name, date or number, a sentence holding one is evidence in itself.
-    """
-    best = max((s.score for s in scored if s.fits), default=0.0)
-    if best and question_kind(question).kind != "any":
-        best += KIND_EVIDENCE
-    return min(best, 1.0)
-
-
-def should_refuse(
-    question: str, passages: list[NodeWithScore], confidence: float, settings: Settings
-) -> bool:
-    if not passages or confidence <= 0 or confidence < settings.refusal_threshold:
-        return True
-    text = " ".join(p.node.get_content() for p in passages)
-    return bool(unknown_names(question, text))
-
-
-def answer_extractively(
-    question: str,
-    query: str,
-    passages: list[NodeWithScore],
-    embedder: Embedder,
-    settings: Settings,
-    context: str = "",
-) -> Answer:
-    """Quote the passage sentences that best answer the question, each followed by its marker."""
-    scored, vectors = score_sentences(question, query, passages, embedder, context)
-    confidence = confidence_of(question, scored)
-    if should_refuse(question, passages, confidence, settings):
-        return refused(question, EXTRACTIVE, passages, confidence)
-    ranked = sorted((i for i, s in enumerate(scored) if s.fits), key=lambda i: scored[i].score, reverse=True)
-    best = scored[ranked[0]].score
-    chosen = [ranked[0]]
-    for i in ranked[1:]:
-        if len(chosen) >= settings.max_answer_sentences:
-            break
-        close_enough = scored[i].score >= max(settings.refusal_threshold, best * settings.companion_ratio)
-        repeats = max(float(vectors[i] @ vectors[j]) for j in chosen) >= NEAR_DUPLICATE_COSINE
-        if close_enough and not repeats:
-            chosen.append(i)
-    chosen.sort(key=lambda i: (scored[i].sentence.passage, scored[i].sentence.start))
-    builder = CitationBuilder(passages)
-    sentences = []
-    for i in chosen:
-        sentence = scored[i].sentence
-        n = builder.cite(sentence.passage, sentence.start, sentence.end)
-        sentences.append(AnswerSentence(tidy(sentence.text), [n]))
-    return builder.answer(question, EXTRACTIVE, sentences, confidence)
 
 
 def refused(question: str, mode: str, passages: list[NodeWithScore], confidence: float) -> Answer:
@@ -355,7 +240,7 @@ def ground_generated_answer(
     dropped = 0
     for (text, markers), vector in zip(parts, part_vectors, strict=True):
         valid = [m for m in dict.fromkeys(markers) if 1 <= m <= len(passages)]
-        dropped += len(markers) - len(valid)
+        dropped += sum(not 1 <= m <= len(passages) for m in markers)  # a repeated [1][1] is not dropped
         support = _support(text, vector, sources, source_vectors)
         candidates = [i for i in range(len(sources)) if sources[i].passage + 1 in valid] or range(
             len(sources)

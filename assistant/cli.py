@@ -265,6 +265,10 @@ def _eval(assistant: Assistant, args: argparse.Namespace) -> int:
     problems: list[str] = []
     if args.beir:
         summary, rows = runner.run_beir(assistant, args.beir, retrievers, split=args.split, progress=progress)
+        # the BEIR corpus has a collection of its own, known once it is indexed
+        scored = {"index_dir": summary["index_dir"], "chroma_url": assistant.settings.chroma_url}
+        scored |= {"collection": summary["collection"], **summary["indexed"]}
+        print(_scoring_line(**scored), file=sys.stderr)
         name = f"beir-{args.beir.name}"
     elif args.question_set:
         cases, problems = load_question_set(args.question_set)
@@ -274,6 +278,15 @@ def _eval(assistant: Assistant, args: argparse.Namespace) -> int:
             raise AssistantError(f"{args.question_set} holds no questions")
         modes = _choices(args.mode, ("extractive", "llm"), "--mode")
         configs = runner.sweep(retrievers, modes, args.k or assistant.settings.top_k)
+        scored = runner.scored_index(assistant)
+        print(_scoring_line(**scored), file=sys.stderr)
+        unreferenced = runner.unreferenced_articles(assistant, cases)
+        if unreferenced:
+            print(
+                f"warning: the set's gold_doc_ids never name {unreferenced:,} of the "
+                f"{scored['articles']:,} indexed articles; is this the index the set was written for?",
+                file=sys.stderr,
+            )
         summary, rows = runner.run_question_set(
             assistant, cases, configs, set_name=args.question_set.name, problems=problems, progress=progress
         )
@@ -291,6 +304,17 @@ def _eval(assistant: Assistant, args: argparse.Namespace) -> int:
     for failure in failures:
         print(f"gate: {failure}", file=sys.stderr)
     return 1 if failures or problems else 0
+
+
+def _scoring_line(*, index_dir: str, chroma_url: str, collection: str, chunks: int, articles: int) -> str:
+    """One line saying which index an evaluation scores, so a run on the wrong one is noticed."""
+    where = f"on the Chroma server {chroma_url}" if chroma_url else f"in {index_dir}"
+    size = f"{_count(chunks, 'chunk')}, {_count(articles, 'article')}"
+    return f"scoring collection {collection!r} {where} ({size})"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def _choices(value: str, allowed: tuple[str, ...], flag: str) -> list[str]:

@@ -60,6 +60,9 @@ class Settings:
         "", "sentence-transformers CrossEncoder (name or folder) that reorders passages; empty = off."
     )
     rerank_candidates: int = _setting(20, "Passages retrieved for the reranker to reorder.")
+    constraint_candidates: int = _setting(
+        20, "Passages reordered by the question's years, editions and names before the top k; 0 = off."
+    )
     refusal_threshold: float = _setting(
         0.40, "Below this answer confidence (0-1) the assistant says the articles don't hold the answer."
     )
@@ -108,6 +111,7 @@ class Settings:
         _check(self.keyword_weight >= 0, "keyword_weight", "must be 0 or more")
         _check(self.fusion_candidates >= 1, "fusion_candidates", "must be at least 1")
         _check(self.rerank_candidates >= 1, "rerank_candidates", "must be at least 1")
+        _check(self.constraint_candidates >= 0, "constraint_candidates", "must be 0 or more")
         _check(
             3 <= len(self.collection) <= 512
             and self.collection[0].isalnum()

@@ -76,40 +76,81 @@ def overlap(wanted: list[str], found: list[str]) -> float:
 
 @dataclass(frozen=True)
 class QuestionKind:
-    """What an answer must contain: a date, a number (of `counted`), a name, or anything."""
+    """What an answer must contain: a name, a date, a place, a number or amount (of `counted`), an
+    age, a named thing (a film, a product), or anything."""
 
-    kind: str  # "date", "number", "age", "name" or "any"
+    kind: str  # "name", "date", "place", "number", "money", "age", "thing" or "any"
     counted: str = ""  # stemmed noun after "how many/much", which the answer must mention
+
+
+PLACE_NOUNS = (
+    "city cities country countries state states town venue stadium place location nation nations "
+    "continent region county capital capitals"
+)
+THING_NOUNS = (
+    "movie film book song show game album series novel play app product device headset car model brand award"
+)
+PEOPLE_NOUNS = (
+    "person people actor actress director player team company club singer author writer artist band group "
+    "firm organisation organization man woman athlete driver candidate official officials minister "
+    "diplomat leader spokesperson politician agency"
+)
+MONEY_WORDS = re.compile(
+    r"\b(?:cost|costs|pay|paid|worth|price|prices|sell|sold|spend|spent|raise|raised|revenue|revenues|"
+    r"earn|earned|earnings|salary|budget|valuation|profit|profits|sales|acquire|acquired|buy|bought)\b"
+)
+_LEAD = r"(?:and |so |but |then )?"
 
 
 def question_kind(question: str) -> QuestionKind:
     q = question.lower().strip()
-    if re.match(r"(?:and |so |but )?(?:when\b|(?:on |at |by )?what (?:date|day|time|year|month)\b)", q):
-        return QuestionKind("date")
-    if re.search(r"\bwhat (?:date|day|time|year|month)\b", q):
+    if re.match(
+        rf"{_LEAD}(?:when\b|(?:on |at |by |in )?what (?:date|day|time|year|month)\b)", q
+    ) or re.search(
+        r"\b(?:what|which) (?:date|day|time|year|month)\b|\b(?:release|premiere|launch|air) date\b|"
+        r"\bdate (?:of|for)\b",
+        q,
+    ):
         return QuestionKind("date")
     match = re.search(r"\bhow (?:many|much)\s+([^\W\d_]+)", q)
     if match:  # "how many troops" must mention troops; "how much does it cost" any amount
         counted = match.group(1)
+        if re.search(r"\bhow much\b", q) and (MONEY_WORDS.search(q) or counted in ("money", "cash")):
+            return QuestionKind("money")
         return QuestionKind("number", "" if counted in STOPWORDS else _stem(counted))
     if re.search(r"\bhow old\b", q):
         return QuestionKind("age")
-    if re.match(r"(?:and |so |but )?who\b", q) and not re.match(
-        r"(?i:(?:and |so |but )?who (?:is|was|are|were)) [A-Z]", question.strip()
+    if re.match(
+        rf"{_LEAD}what (?:is|was|were|are) (?:the )?\S+(?:'s)? (?:revenue|price|cost|salary|budget|"
+        r"valuation|profit|sales|net worth)\b",
+        q,
+    ) or re.search(r"\b(?:revenue|price|cost|salary|budget|valuation|profit|net worth) (?:of|in|for)\b", q):
+        return QuestionKind("money")
+    if re.match(rf"{_LEAD}where\b", q) or re.search(
+        rf"\b(?:which|what) (?:{'|'.join(PLACE_NOUNS.split())})\b|\blocation\b", q
+    ):
+        return QuestionKind("place")
+    if re.search(rf"\b(?:which|what) (?:{'|'.join(PEOPLE_NOUNS.split())})\b", q):
+        return QuestionKind("name")
+    if re.search(rf"\b(?:which|what) (?:{'|'.join(THING_NOUNS.split())})\b|\bwhat is the name of\b", q):
+        return QuestionKind("thing")
+    if re.match(rf"{_LEAD}(?:who|whom)\b", q) and not re.match(
+        rf"(?i:{_LEAD}who (?:is|was|are|were)) [A-Z]", question.strip()
     ):  # "who went?" wants a name; "who is Oana Lungescu?" wants a description
         return QuestionKind("name")
     return QuestionKind("any")
 
 
 def fits_kind(kind: QuestionKind, sentence: str, asked: str) -> bool:
-    """Could this sentence hold the kind of answer the question (and its context, `asked`) asks for?"""
+    """Could this sentence hold the kind of answer the question (and its context, `asked`) asks for?
+    A check by patterns alone; the extractive answerer adds named-entity types on top."""
     if kind.kind == "date":
         return bool(_DATE.search(sentence))
-    if kind.kind == "number":
+    if kind.kind in ("number", "money"):
         return bool(_NUMBER.search(sentence)) and kind.counted in sentence.lower()
     if kind.kind == "age":
         return bool(_AGE.search(sentence))
-    if kind.kind == "name":
+    if kind.kind in ("name", "place", "thing"):
         return bool(new_person_names(sentence, asked))
     return True
 

@@ -21,21 +21,20 @@ from assistant.answer import (
     EXTRACTIVE,
     LLM,
     Answer,
-    answer_extractively,
     answer_prompt,
-    confidence_of,
     ground_generated_answer,
     passage_summary,
     refused,
-    score_sentences,
-    should_refuse,
 )
 from assistant.atomic import write_atomically
 from assistant.chunking import sentence_spans
 from assistant.config import UPLOADS, Settings
+from assistant.constraints import ConstraintRanker, analyse
 from assistant.corpus import parse_article
 from assistant.embeddings import Embedder, load_embedder
+from assistant.entities import EntityRecognizer
 from assistant.errors import ArticleError, AssistantError
+from assistant.extractive import answer_extractively, choose, should_refuse
 from assistant.grounding import terms
 from assistant.ingest import IngestReport, ingest, ingest_articles
 from assistant.keyword import LiveKeywordIndex
@@ -73,6 +72,7 @@ class Assistant:
         self._keywords: LiveKeywordIndex | None = None
         self._llm: LLMBackend | None = build_llm(settings)
         self._reranker: BaseNodePostprocessor | None = None
+        self.recognizer = EntityRecognizer()
         self._lock = threading.RLock()  # lazy parts are built once even when threads race for them
         self._write_lock = threading.Lock()  # one upload or removal at a time
 
@@ -119,6 +119,7 @@ class Assistant:
         call this at start)."""
         self.embedder.get_query_embedding("warm up")
         sentence_spans("Warm up. The sentence splitter loads its data once.")
+        self.recognizer.warm_up()
         with contextlib.suppress(AssistantError):  # no index yet: the first question will say so
             self.keywords.get()
 
@@ -174,22 +175,26 @@ class Assistant:
         retriever: str | None = None,
         filters: Filters = Filters(),
     ) -> list[NodeWithScore]:
-        """The k passages that best match the query, best first (reordered by the reranker, if set)."""
+        """The k passages that best match the query, best first: reordered by the reranker, if set,
+        then by what the query pins down (a passage about another year goes down)."""
         query = clean_query(query)
         k = k or self.settings.top_k
         reranker = self.reranker
+        pool = max(k, self.settings.constraint_candidates)
         chosen = build_retriever(
             retriever or self.settings.retriever,
             self.store,
             self.embedder,
             self.keywords,
             self.settings,
-            k=max(k, self.settings.rerank_candidates) if reranker else k,
+            k=max(pool, self.settings.rerank_candidates) if reranker else pool,
             filters=filters,
         )
         results = chosen.retrieve(QueryBundle(query))
         if reranker and results:
             results = reranker.postprocess_nodes(results, query_bundle=QueryBundle(query))
+        if self.settings.constraint_candidates:
+            results = ConstraintRanker().postprocess_nodes(results, query_bundle=QueryBundle(query))
         return results[:k]
 
     @property
@@ -238,8 +243,9 @@ class Assistant:
         started = time.perf_counter()
         answer: Answer | None = None
         if use_llm:
-            scored, _ = score_sentences(question, standalone, passages, self.embedder)
-            confidence = confidence_of(question, scored)
+            confidence = choose(
+                question, standalone, passages, self.embedder, self.recognizer, self.settings
+            ).confidence
             if should_refuse(question, passages, confidence, self.settings):
                 answer = refused(question, LLM, passages, confidence)
             else:
@@ -258,11 +264,14 @@ class Assistant:
         if answer is None:
             context = str(turns[-1].get("answer", "")) if turns and standalone != question else ""
             answer = answer_extractively(
-                question, standalone, passages, self.embedder, self.settings, context
+                question, standalone, passages, self.embedder, self.recognizer, self.settings, context=context
             )
             yield Event("token", answer.answer)
         timings["answer"] = _ms_since(started)
         answer.standalone_question = standalone
+        asked = analyse(standalone)
+        answer.constraints = asked.describe()
+        answer.time = asked.time.to_json() if asked.time else None
         answer.retrieved = [passage_summary(p) for p in passages]
         answer.warnings = warnings + answer.warnings
         answer.timings_ms = timings

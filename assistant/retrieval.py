@@ -12,13 +12,18 @@ from dataclasses import dataclass
 import numpy as np
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
-from llama_index.core.schema import NodeWithScore, QueryBundle
+from llama_index.core.schema import BaseNode, NodeWithScore, QueryBundle
 
 from assistant.config import RETRIEVERS, Settings
 from assistant.embeddings import Embedder, resolve_model
 from assistant.errors import AssistantError, ModelLoadError
 from assistant.keyword import LiveKeywordIndex
 from assistant.store import Store
+
+# Ranking bookkeeping kept in a node's metadata for display (`passage_json`): our per-retriever scores,
+# and the score llama-index's reranker keeps. A model must never read it: a reranker or an LLM shown
+# "scores: 0.83" beside the passage judges the number, not the text.
+RANKING_METADATA_KEYS = ("scores", "retrieval_score")
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,14 @@ def _day(value: str) -> int:
     return int(value.replace("-", ""))
 
 
+def record_scores(node: BaseNode, scores: dict[str, float | None]) -> None:
+    """Keep the retrievers' scores on the node for display, hidden from the text an embedding model,
+    a reranker or an LLM reads (`get_content` in EMBED and LLM modes)."""
+    node.metadata["scores"] = scores
+    for excluded in (node.excluded_embed_metadata_keys, node.excluded_llm_metadata_keys):
+        excluded.extend(key for key in RANKING_METADATA_KEYS if key not in excluded)
+
+
 class DenseRetriever(BaseRetriever):
     """Nearest chunks by cosine similarity of sentence-transformers embeddings."""
 
@@ -92,7 +105,7 @@ class DenseRetriever(BaseRetriever):
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         results = self._store.query(self._embed(query_bundle), self._k, self._filters.where())
         for result in results:
-            result.node.metadata["scores"] = {"dense": result.score}
+            record_scores(result.node, {"dense": result.score})
         return results
 
 
@@ -116,7 +129,7 @@ class KeywordRetriever(BaseRetriever):
         results = []
         for chunk_id, score in ranked:
             if chunk_id in nodes:  # a chunk deleted since the index was loaded is skipped
-                nodes[chunk_id].metadata["scores"] = {"bm25": score}
+                record_scores(nodes[chunk_id], {"bm25": score})
                 results.append(NodeWithScore(node=nodes[chunk_id], score=score))
         return results
 
@@ -156,11 +169,10 @@ class HybridRetriever(BaseRetriever):
             if chunk_id not in nodes:
                 continue
             node = nodes[chunk_id]
-            node.metadata["scores"] = {
-                "dense": dense_scores.get(chunk_id),
-                "bm25": keyword_scores.get(chunk_id),
-                "fused": score,
-            }
+            record_scores(
+                node,
+                {"dense": dense_scores.get(chunk_id), "bm25": keyword_scores.get(chunk_id), "fused": score},
+            )
             results.append(NodeWithScore(node=node, score=score))
         return results
 

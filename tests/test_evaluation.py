@@ -1,15 +1,18 @@
 """Evaluation runs end to end: question sets, the report, comparison, gates, BEIR folders."""
 
 import json
+import math
+import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import pytrec_eval
-from conftest import REPO
+from conftest import REPO, SEED_DOC_ID, cli
 
 from assistant.cli import main
-from assistant.evaluation.datasets import load_beir, load_question_set, load_rag_dataset
-from assistant.evaluation.runner import check_gate, compare
+from assistant.evaluation.datasets import EvalCase, load_beir, load_question_set, load_rag_dataset
+from assistant.evaluation.runner import HIGHER_IS_BETTER, check_gate, compare, score_answer
 
 SEED_SET = REPO / "evals" / "seed.jsonl"
 
@@ -73,9 +76,11 @@ def test_eval_json_prints_only_the_summary_and_writes_the_run(seed_index, tmp_pa
     summary = json.loads(captured.out)
     [run] = summary["runs"]
     assert run["config"] == "hybrid/extractive/k5" and run["questions"] == 57
-    for name in ("hit@k", "recall@k", "mrr@10", "ndcg@10", "answer_match", "exact_match", "f1",
+    for name in ("hit@1", "hit@k", "recall@k", "mrr@10", "ndcg@10", "answer_match", "exact_match", "f1",
                  "citation_validity", "citation_precision", "refusal_accuracy"):  # fmt: skip
         assert 0.0 <= run["metrics"][name] <= 1.0, name
+    assert run["metrics"]["hit@1"] <= run["metrics"]["hit@k"]
+    assert summary["index_dir"] == str(seed_index) and summary["collection"] == "articles"
     assert set(run["refusals"]) == {"false_refusals", "false_answers"}
     assert {"p50", "p95"} <= set(run["latency_ms"]["retrieve"])
     assert summary["manifest"]["embedding_model"] == "all-MiniLM-L6-v2"
@@ -85,6 +90,63 @@ def test_eval_json_prints_only_the_summary_and_writes_the_run(seed_index, tmp_pa
     assert json.loads((out / "summary.json").read_text()) == summary
     report = (out / "report.html").read_text()
     assert "<svg" in report and "<details>" in report and "<mark>" in report
+
+
+def extractive_answer(text: str) -> SimpleNamespace:
+    """An answer as score_answer reads it: pure logic, so a plain stand-in will do."""
+    return SimpleNamespace(answer=text, refused=False, sentences=[], citations=[])
+
+
+def test_score_answer_credits_each_gold_article_once_and_reports_hit_at_1():
+    case = EvalCase(question="Who goes?", answers=["Landau"], gold_doc_ids=["a.txt"])
+    gold_chunk = {"doc_id": "a.txt", "text": "Landau goes."}
+    passages = [{"doc_id": "b.txt", "text": "Rubio stays."}, gold_chunk, gold_chunk, gold_chunk]
+    scores = score_answer(case, extractive_answer("Landau goes."), passages, k=5)
+    assert scores["hit@1"] == 0.0 and scores["hit@k"] == 1.0
+    # three chunks of the one gold article: credited once, at rank 2
+    assert scores["ndcg@10"] == pytest.approx(1 / math.log2(3))
+    assert "hit@1" in HIGHER_IS_BETTER
+
+
+def test_score_answer_with_answer_strings_as_gold_stays_within_1():
+    case = EvalCase(question="Who goes?", answers=["Landau"])
+    passages = [{"doc_id": "a.txt", "text": f"Landau goes, part {i}."} for i in range(10)]
+    scores = score_answer(case, extractive_answer("Landau goes."), passages, k=5)
+    assert scores["hit@1"] == 1.0 and scores["ndcg@10"] == 1.0 and scores["mrr@10"] == 1.0
+
+
+def test_eval_names_the_index_it_scores_and_warns_of_articles_the_set_never_names(
+    seed_index, embedded_settings, embedder, tmp_path
+):
+    from assistant.pipeline import Assistant
+
+    (tmp_path / "more").mkdir()
+    (tmp_path / "more" / "ferry.txt").write_text("Ferry news\nThe Zanzibar ferry timetable changes in May.")
+    assistant = Assistant(embedded_settings, embedder)
+    assistant.ingest([tmp_path / "more"])
+    chunks = assistant.store.count()
+    first = json.loads(SEED_SET.read_text().splitlines()[0])
+    with_gold = tmp_path / "with-gold.jsonl"
+    with_gold.write_text(json.dumps({**first, "gold_doc_ids": [SEED_DOC_ID]}) + "\n")
+    result = cli("--index-dir", str(seed_index), "eval", str(with_gold), "--out", str(tmp_path / "a"))
+    assert result.returncode == 0, result.stderr
+    scoring = f"scoring collection 'articles' in {seed_index} ({chunks:,} chunks, 2 articles)"
+    warning = (
+        "warning: the set's gold_doc_ids never name 1 of the 2 indexed articles; "
+        "is this the index the set was written for?"
+    )
+    lines = result.stderr.splitlines()
+    assert scoring in lines and warning in lines
+    summary = json.loads((tmp_path / "a" / "summary.json").read_text())
+    assert (summary["index_dir"], summary["collection"]) == (str(seed_index), "articles")
+    assert summary["indexed"] == {"chunks": chunks, "articles": 2}
+
+    without_gold = tmp_path / "without-gold.jsonl"
+    without_gold.write_text(json.dumps(first) + "\n")  # gold from passages: nothing to compare with
+    result = cli("--index-dir", str(seed_index), "eval", str(without_gold), "--out", str(tmp_path / "b"))
+    assert result.returncode == 0, result.stderr
+    assert scoring in result.stderr.splitlines()
+    assert not re.search(r"^warning:", result.stderr, re.MULTILINE)
 
 
 def test_sweep_puts_every_configuration_in_one_report(seed_index, tmp_path, capsys):

@@ -1,5 +1,6 @@
 """Metrics on hand-made cases, and BEIR's metrics checked against pytrec_eval (trec_eval)."""
 
+import math
 import random
 
 import pytest
@@ -17,10 +18,41 @@ def test_hit_mrr_recall_ndcg_by_hand():
     assert m.recall_at_k(units, 2, 2) == 0.5 and m.recall_at_k(units, 2, 4) == 1.0
     assert m.recall_at_k(units, 0, 4) == 0.0
     ideal = 1 + 1 / 1.584962500721156
-    assert m.ndcg_at_k(relevant, 2, 10) == pytest.approx(
-        (1 / 1.584962500721156 + 1 / 2.321928094887362) / ideal
+    assert m.ndcg_at_k(units, 2, 10) == pytest.approx((1 / 1.584962500721156 + 1 / 2.321928094887362) / ideal)
+    assert m.ndcg_at_k([{0}, {1}], 2) == 1.0 and m.ndcg_at_k([], 3) == 0.0
+
+
+def test_ndcg_credits_each_gold_unit_once_at_its_first_match():
+    ideal = 1 + 1 / math.log2(3)
+    # two chunks of one gold article: the second earns nothing
+    assert m.ndcg_at_k([{0}, {0}, {1}], 2) == pytest.approx((1 + 1 / math.log2(4)) / ideal)
+    # a result matching only units credited before earns nothing, one matching a new unit earns 1
+    assert m.ndcg_at_k([{0, 1}, {1}, {1, 2}], 3) == pytest.approx(
+        (1 + 1 / math.log2(4)) / (ideal + 1 / math.log2(4))
     )
-    assert m.ndcg_at_k([True, True], 2) == 1.0 and m.ndcg_at_k([], 3) == 0.0
+    # one gold unit (the answer-string fallback): many matching chunks still make at most 1
+    assert m.ndcg_at_k([{0}] * 10, 1) == 1.0
+    assert m.ndcg_at_k([set(), {0}, {0}], 1) == pytest.approx(1 / math.log2(3))
+    # the ideal holds min(units, k) hits: 12 gold units, 10 distinct hits is perfect
+    assert m.ndcg_at_k([{i} for i in range(10)], 12, 10) == pytest.approx(1.0)
+
+
+def test_ndcg_lies_between_0_and_1_on_random_rankings():
+    for seed in range(500):
+        rng = random.Random(seed)
+        total, k = rng.randint(1, 8), rng.randint(1, 12)
+        depth = rng.randint(0, 20)
+        # each result matches 0, 1 or 2 gold units, often ones matched before
+        units = range(total)
+        ranking = [set(rng.sample(units, min(total, rng.choice([0, 0, 1, 1, 2])))) for _ in range(depth)]
+        value = m.ndcg_at_k(ranking, total, k)
+        assert 0.0 <= value <= 1.0 + 1e-12, (seed, ranking, total, k)
+        # ideal: each of the first min(total, k) results matches a unit not matched before
+        order = rng.sample(range(total), total)
+        ideal = [{u} | set(rng.sample(order[:i], min(i, rng.randint(0, 2)))) for i, u in enumerate(order)]
+        assert m.ndcg_at_k(ideal + ranking, total, k) == pytest.approx(1.0), (seed, ideal, total, k)
+        # no result matches a gold unit
+        assert m.ndcg_at_k([set() for _ in ranking], total, k) == 0.0
 
 
 def test_answer_match_exact_match_and_f1():

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 from conftest import SEED_DOC_ID
+from llama_index.core.schema import MetadataMode
 
 from assistant.cli import main
 from assistant.errors import AssistantError, IndexMissingError
@@ -47,6 +48,22 @@ def test_each_retriever_returns_best_first(seeded, retriever):
     scores = [r.score for r in results]
     assert scores == sorted(scores, reverse=True)
     assert "Christopher Landau" in results[0].node.get_content()
+
+
+@pytest.mark.parametrize("retriever", ["dense", "bm25", "hybrid"])
+def test_text_a_model_reads_holds_no_score(seeded, retriever):
+    """The scores stay in the metadata for display but out of what a reranker (EMBED) or an LLM reads."""
+    results = seeded.search("Who will represent the U.S. at the NATO meeting?", k=4, retriever=retriever)
+    assert results
+    for result in results:
+        node = result.node
+        scores = [v for v in node.metadata["scores"].values() if v is not None]
+        assert scores, "the scores are kept on the node"
+        for mode in (MetadataMode.EMBED, MetadataMode.LLM):
+            content = node.get_content(metadata_mode=mode)
+            assert node.get_content() in content and node.metadata["title"] in content, mode
+            assert "score" not in content.lower(), mode
+            assert not any(str(v) in content or f"{v:.3f}" in content for v in scores), mode
 
 
 def test_filters_restrict_articles_and_dates(seeded, tmp_path):
@@ -161,6 +178,9 @@ def test_reranker_reorders_candidates_with_a_cross_encoder(seeded, tmp_path):
     scores = [r.score for r in reranked]
     assert scores == sorted(scores, reverse=True)
     assert all("retrieval_score" in r.node.metadata for r in reranked)
+    for result in reranked:  # the reranker's bookkeeping stays out of what the LLM reads
+        content = result.node.get_content(metadata_mode=MetadataMode.LLM)
+        assert "retrieval_score" not in content and "scores" not in content
 
 
 def test_unloadable_reranker_names_the_setting(seeded, tmp_path):

@@ -60,10 +60,21 @@ def mrr_at_k(relevant: Sequence[bool], k: int = 10) -> float:
     return 0.0
 
 
-def ndcg_at_k(relevant: Sequence[bool], total_relevant: int, k: int = 10) -> float:
-    """Binary-gain nDCG: DCG of the ranking over the DCG of `total_relevant` hits at the top."""
-    dcg = sum(1.0 / math.log2(rank + 1) for rank, r in enumerate(relevant[:k], start=1) if r)
-    ideal = sum(1.0 / math.log2(rank + 1) for rank in range(1, min(total_relevant, k) + 1))
+def ndcg_at_k(found_units: Sequence[set[int]], total_units: int, k: int = 10) -> float:
+    """Binary-gain nDCG over gold units (documents or passages), in [0, 1].
+
+    `found_units[i]` holds the indices of the gold units that result i matches. Each unit is credited
+    once, at the first result that matches it: a result earns a gain of 1 when it matches a unit not
+    credited before, else 0 (several chunks of one gold article count once). The ideal ranking has
+    min(total_units, k) such results at the top.
+    """
+    credited: set[int] = set()
+    dcg = 0.0
+    for rank, units in enumerate(found_units[:k], start=1):
+        if units - credited:
+            dcg += 1.0 / math.log2(rank + 1)
+            credited |= units
+    ideal = sum(1.0 / math.log2(rank + 1) for rank in range(1, min(total_units, k) + 1))
     return dcg / ideal if ideal else 0.0
 
 

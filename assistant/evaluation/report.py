@@ -8,7 +8,7 @@ from html import escape
 from typing import Any
 
 CHART_METRICS = (
-    "hit@k", "mrr@10", "ndcg@10", "answer_match", "f1", "citation_precision", "refusal_accuracy",
+    "hit@1", "hit@k", "mrr@10", "ndcg@10", "answer_match", "f1", "citation_precision", "refusal_accuracy",
     "beir_ndcg@10", "beir_mrr@10", "beir_recall@100",
 )  # fmt: skip
 COLOURS = ("#1f5fbf", "#d9822b", "#3a9d5d", "#a63d8f", "#6b6b6b", "#c0392b")
@@ -81,6 +81,7 @@ def report_html(summary: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     problems = "".join(f"<li>{escape(p)}</li>" for p in summary.get("problems", []))
     model = str(summary.get("manifest", {}).get("embedding_model", ""))
     prompts = ", ".join(f"{k} v{v}" for k, v in summary.get("prompt_versions", {}).items())
+    index = f"collection {summary['collection']} in {summary['index_dir']}" if "collection" in summary else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Evaluation: {escape(summary["set"])}</title>
 <style>
@@ -92,7 +93,8 @@ details {{ margin: 0.3rem 0; }} summary {{ cursor: pointer; }} .ok {{ color: #2e
 mark {{ background: #ffe58a; }} .meta {{ color: #666; }}
 </style></head><body>
 <h1>Evaluation of {escape(summary["set"])}</h1>
-<p class="meta">{escape(summary["date"])} · model {escape(model)} · prompts {escape(prompts)}</p>
+<p class="meta">{escape(summary["date"])} · model {escape(model)} · prompts {escape(prompts)}
+{f" · {escape(index)}" if index else ""}</p>
 <h2>Summary</h2>{summary_table(summary["runs"])}
 {f"<h2>Skipped lines</h2><ul>{problems}</ul>" if problems else ""}
 <h2>Runs compared</h2>{chart_svg(summary["runs"])}

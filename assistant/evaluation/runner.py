@@ -27,7 +27,7 @@ from assistant.retrieval import Filters
 RANKING_DEPTH = 10  # MRR@10 and nDCG@10 look this deep
 BEIR_DEPTH = 100  # recall@100
 HIGHER_IS_BETTER = (
-    "hit@k", "recall@k", "mrr@10", "ndcg@10", "answer_match", "exact_match", "f1",
+    "hit@1", "hit@k", "recall@k", "mrr@10", "ndcg@10", "answer_match", "exact_match", "f1",
     "citation_validity", "citation_precision", "refusal_accuracy", "beir_ndcg@10", "beir_mrr@10",
     "beir_recall@100",
 )  # fmt: skip
@@ -109,10 +109,11 @@ def score_answer(case: EvalCase, answer, passages: list[dict], k: int) -> dict[s
     if gold:
         relevant = [bool(u) for u in units]
         scores |= {
+            "hit@1": m.hit_at_k(relevant, 1),  # the passage ranked first holds the answer
             "hit@k": m.hit_at_k(relevant, k),
             "recall@k": m.recall_at_k(units, len(gold), k),
             "mrr@10": m.mrr_at_k(relevant, RANKING_DEPTH),
-            "ndcg@10": m.ndcg_at_k(relevant, len(gold), RANKING_DEPTH),
+            "ndcg@10": m.ndcg_at_k(units, len(gold), RANKING_DEPTH),
         }
     if case.answers:
         sentences = [s.text for s in answer.sentences] or [answer.answer]
@@ -187,8 +188,33 @@ def run_question_set(
     return _summary(assistant, set_name, runs, problems or []), rows
 
 
+def scored_index(assistant: Assistant) -> dict[str, Any]:
+    """Which index a run scores: its folder, Chroma server (if any) and collection, and its size."""
+    store = assistant.store
+    return {
+        "index_dir": str(assistant.settings.index_dir),
+        "chroma_url": assistant.settings.chroma_url,
+        "collection": assistant.settings.collection,
+        "chunks": store.count(),
+        "articles": len(store.document_ids()),
+    }
+
+
+def unreferenced_articles(assistant: Assistant, cases: list[EvalCase]) -> int | None:
+    """How many indexed articles no case names in `gold_doc_ids`; None when no case has any.
+
+    Many such articles suggest the set is scored against an index it was not written for, where its
+    numbers are not comparable with earlier runs.
+    """
+    referenced = {doc_id for case in cases for doc_id in case.gold_doc_ids}
+    if not referenced:
+        return None
+    return len(assistant.store.document_ids() - referenced)
+
+
 def _summary(assistant: Assistant, set_name: str, runs: list[dict], problems: list[str]) -> dict[str, Any]:
     manifest = assistant.store.manifest
+    index = scored_index(assistant)
     settings = {
         k: str(v) if isinstance(v, Path) else v
         for k, v in dataclasses.asdict(assistant.settings).items()
@@ -197,6 +223,9 @@ def _summary(assistant: Assistant, set_name: str, runs: list[dict], problems: li
     return {
         "set": set_name,
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "index_dir": index["index_dir"],
+        "collection": index["collection"],
+        "indexed": {"chunks": index["chunks"], "articles": index["articles"]},
         "runs": runs,
         "problems": problems,
         "settings": settings,

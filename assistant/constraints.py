@@ -1,0 +1,433 @@
+"""Question constraints: what a question pins down, and whether a passage sentence honours it.
+
+Question in: the years, quarters, editions ("Season 17", "90th"), named things and relative time
+("last year", "latest") it names. Sentence and passage in: a verdict, matched or in conflict, with
+the mismatch said in words ("about 2018, not 2019"). A year belongs to the event when the quoted
+sentence names it; failing that the passage's title, section or text; failing that the passage's
+date (its published date, or the dateline a news snippet opens with), which is weaker evidence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from llama_index.core.postprocessor.types import BaseNodePostprocessor
+from llama_index.core.schema import NodeWithScore, QueryBundle
+
+from assistant.grounding import STOPWORDS, QuestionKind, new_person_names, question_kind, terms
+
+MONTH_NAMES = "january february march april may june july august september october november december".split()
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+# A snippet's leading date: "Jul 14, 2018 ...", "14 July 2018 -", "3 days ago ..."
+DATELINE = re.compile(
+    rf"^\s*(?:{_MONTH}\s+\d{{1,2}},?\s+(?P<y1>(?:19|20)\d\d)|\d{{1,2}}\s+{_MONTH},?\s+(?P<y2>(?:19|20)\d\d)"
+    r"|\d+\s+(?:minutes?|hours?|days?|weeks?)\s+ago)\s*(?:\.\.\.|…|-|–|—|·|\|)\s*"
+)
+_YEAR = re.compile(r"(?<![\d$.,])((?:19|20)\d\d)(?![\d,]|\.\d)")
+_QUARTER = re.compile(
+    r"\b(?:q([1-4])|([1-4])q|(first|second|third|fourth|1st|2nd|3rd|4th) quarter)\b", re.IGNORECASE
+)
+_QUARTER_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
+EDITION_WORDS = (
+    "season series episode edition volume part chapter round stage leg week game book phase gen "
+    "generation".split()
+)
+_EDITION = re.compile(rf"\b({'|'.join(EDITION_WORDS)})\s+(\d{{1,3}}|[ivx]{{1,5}})\b", re.IGNORECASE)
+_ORDINAL_EDITION = re.compile(
+    rf"\b(\d{{1,3}})(?:st|nd|rd|th)\s+({'|'.join(EDITION_WORDS)}|[A-Z][a-z]+)", re.IGNORECASE
+)
+_ORDINAL_WORDS = (
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
+    "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth".split()
+)
+# Named things in a question: quoted titles, then runs of capitalised words or words with digits.
+_QUOTED = re.compile(r"[\"“]([^\"”]{2,80})[\"”]")
+_CAPITALISED_RUN = re.compile(
+    r"[A-Z][\w'’.&-]*(?:\s+(?:\d+[a-z]?\b|(?:(?:of|the|and|de|for|in)\s+)?[A-Z][\w'’.&-]*))*"
+)
+QUESTION_WORDS = frozenset(
+    "who whom whose what which when where why how is are was were do does did will would can could "
+    "has have had the a an in on at name list tell".split()
+)
+RELATIVE = {
+    "today": (0, "day"), "yesterday": (-1, "day"), "this week": (0, "week"), "last week": (-1, "week"),
+    "this month": (0, "month"), "last month": (-1, "month"), "this year": (0, "year"),
+    "last year": (-1, "year"), "next year": (1, "year"),
+}  # fmt: skip
+LATEST = re.compile(r"\b(?:latest|most recent|newest|current|currently|now)\b", re.IGNORECASE)
+RANK_BOOST = 0.3
+KIND_BOOST = 0.2  # a passage holding the kind of answer asked for (a full date for "when")
+RANK_PENALTY = 0.5
+YEAR_WINDOW = 10  # a year further than this from the asked one is rarely the same event's (a birth year)
+
+
+@dataclass(frozen=True)
+class TimeResolution:
+    """How a relative time phrase of the question was read."""
+
+    phrase: str
+    since: str  # YYYY-MM-DD, inclusive
+    until: str
+    basis: str  # what it was resolved against
+
+    def to_json(self) -> dict:
+        return {"phrase": self.phrase, "since": self.since, "until": self.until, "basis": self.basis}
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """What the question pins down; empty fields pin nothing."""
+
+    years: tuple[int, ...] = ()
+    quarters: tuple[int, ...] = ()
+    editions: tuple[tuple[str, str], ...] = ()  # ("season", "17"), ("th", "90") for "90th ..."
+    entities: tuple[str, ...] = ()  # named things the passage must mention
+    time: TimeResolution | None = None
+    latest: bool = False  # "latest", "current": the most recently dated passage wins ties
+
+    @property
+    def empty(self) -> bool:
+        return not (self.years or self.quarters or self.editions or self.entities or self.time)
+
+    def describe(self) -> list[str]:
+        parts = [str(y) for y in self.years]
+        parts += [f"Q{q}" for q in self.quarters]
+        parts += [f"{word} {n}" if word != "th" else f"{n}th" for word, n in self.editions]
+        parts += list(self.entities)
+        if self.time:
+            parts.append(f"{self.time.phrase} ({self.time.since}..{self.time.until})")
+        return parts
+
+
+@dataclass
+class Verdict:
+    """How a sentence (with its passage) fares against the question's constraints."""
+
+    matched: float = 0.0  # evidence for, 0-1
+    conflicts: list[str] = field(default_factory=list)  # each mismatch, in words
+    unmentioned: list[str] = field(default_factory=list)  # named things of the question it never names
+
+    @property
+    def ok(self) -> bool:
+        return not self.conflicts
+
+
+def analyse(question: str, today: dt.date | None = None) -> Constraints:
+    """The constraints a question states."""
+    today = today or dt.date.today()
+    text = _QUOTED.sub(lambda m: m.group(0).replace("?", ""), question)
+    years = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(text) if int(y) <= today.year + 5))
+    quarters = tuple(dict.fromkeys(_quarter(m) for m in _QUARTER.finditer(text)))
+    editions = tuple(
+        dict.fromkeys(
+            [(m.group(1).lower(), _arabic(m.group(2))) for m in _EDITION.finditer(text)]
+            + [("th", m.group(1)) for m in _ORDINAL_EDITION.finditer(text)]
+        )
+    )
+    time = _relative_time(question, today)
+    if time and not years and time.since[:4] == time.until[:4] and time.since[5:] == "01-01":
+        years = (int(time.since[:4]),)  # "this year" pins the year like "in 2026" does
+    return Constraints(
+        years=years,
+        quarters=quarters,
+        editions=editions,
+        entities=tuple(named_things(question)),
+        time=time,
+        latest=bool(LATEST.search(question)),
+    )
+
+
+def named_things(question: str) -> list[str]:
+    """Quoted titles and capitalised names of the question ("Wimbledon", "Pixel 5a", "The Crown"),
+    without the question words, years and quarters."""
+    found = [m.group(1).strip() for m in _QUOTED.finditer(question)]
+    rest = _QUOTED.sub(" ", question)
+    for run in _CAPITALISED_RUN.findall(rest):
+        words = run.split()
+        while words and (words[0].lower() in QUESTION_WORDS or _YEAR.fullmatch(words[0])):
+            words.pop(0)
+        while words and (words[-1].lower() in STOPWORDS or _YEAR.fullmatch(words[-1])):
+            words.pop()
+        name = " ".join(words).strip("?,!:;'’")
+        name = name if re.search(r"\.\w", name) else name.rstrip(".")  # "U.S." keeps its dot
+        if not name or _QUARTER.fullmatch(name) or name.isdigit():
+            continue
+        if not any(c.isupper() for c in name) or name.lower() in MONTH_NAMES:
+            continue
+        if name.lower().removesuffix("'s").removesuffix("’s") in STOPWORDS:
+            continue
+        found.append(name)
+    return list(dict.fromkeys(found))
+
+
+def name_tokens(name: str) -> tuple[set[str], set[str]]:
+    """(phrases that must all appear, words of which half must appear): numbers and codes such as
+    "5a" or "II" tell editions and models apart, so they are required together with the word before
+    them ("chronicles 2", not any "2"); other words are not."""
+    words = [w.lower().strip("'’.,:;!?()").removesuffix("'s").removesuffix("’s") for w in name.split()]
+    words = [w for w in words if w]
+    required, others = set(), set()
+    for i, word in enumerate(words):
+        if any(c.isdigit() for c in word) or re.fullmatch(r"[ivx]{2,4}", word):
+            required.add(f"{words[i - 1]} {word}" if i else word)
+        elif word not in STOPWORDS:
+            others.add(word)
+    return required, others
+
+
+def mentions(name: str, text_lower: str, words: set[str]) -> bool:
+    """Does the text (lower-cased, and its set of words) mention the named thing?"""
+    required, others = name_tokens(name)
+    if not required and not others:
+        return True
+    flat = " ".join(re.findall(r"[\w']+", text_lower))
+    if any(f" {r} " not in f" {flat} " for r in required):
+        return False
+    if not others:
+        return True
+    # "Germany" is mentioned by "German": a word matches on its first letters, less its ending
+    found = sum(w in words or w[: max(4, len(w) - 2)] in text_lower for w in others)
+    return found * 2 >= len(others)
+
+
+@dataclass(frozen=True)
+class PassageContext:
+    """What a passage says about when it is from, besides its sentences."""
+
+    heading: str  # title and section
+    body: str  # the passage text, dateline removed
+    dated: int | None  # year of the published date or the dateline
+    published: str  # YYYY-MM-DD or ""
+    article: str = ""  # all retrieved text of its article: where a named thing may be mentioned
+
+
+def passage_context(text: str, title: str, section: str, published: str, article: str = "") -> PassageContext:
+    match = DATELINE.match(text)
+    dated = None
+    if published[:4].isdigit():
+        dated = int(published[:4])
+    elif match and (match.group("y1") or match.group("y2")):
+        dated = int(match.group("y1") or match.group("y2"))
+    if not published and match and (match.group("y1") or match.group("y2")):
+        published = _dateline_day(match.group(0))
+    body = text[match.end() :] if match else text
+    return PassageContext(f"{title}\n{section}", body, dated, published, article)
+
+
+def strip_dateline(sentence: str) -> str:
+    match = DATELINE.match(sentence)
+    return sentence[match.end() :] if match else sentence
+
+
+def check(constraints: Constraints, sentence: str, context: PassageContext) -> Verdict:
+    """Does the sentence, read in its passage, satisfy the question's constraints?"""
+    verdict = Verdict()
+    if constraints.empty:
+        return verdict
+    sentence = strip_dateline(sentence)
+    checks = 0
+    for year in constraints.years:
+        checks += 1
+        _check_year(year, sentence, context, verdict)
+    for quarter in constraints.quarters:
+        checks += 1
+        _check_quarter(quarter, sentence, context, verdict)
+    for edition in constraints.editions:
+        checks += 1
+        _check_edition(edition, sentence, context, verdict)
+    passage_lower = f"{context.heading}\n{context.body}\n{context.article}".lower()
+    passage_words = set(re.findall(r"[\w']+", passage_lower)) | set(terms(passage_lower))
+    for name in constraints.entities:
+        checks += 1
+        if mentions(name, passage_lower, passage_words):
+            verdict.matched += 1
+        else:  # a paraphrase may name it otherwise ("Washington" for "the State Department")
+            verdict.unmentioned.append(name)
+    if constraints.time and not constraints.years and context.published:
+        checks += 1
+        if constraints.time.since <= context.published <= constraints.time.until:
+            verdict.matched += 1
+        else:
+            verdict.conflicts.append(f"dated {context.published}, not {constraints.time.phrase}")
+    verdict.matched /= max(checks, 1)
+    return verdict
+
+
+def _check_year(year: int, sentence: str, context: PassageContext, verdict: Verdict) -> None:
+    near = lambda found: {y for y in found if y != year and abs(y - year) <= YEAR_WINDOW}  # noqa: E731
+    in_sentence = {int(y) for y in _YEAR.findall(sentence)}
+    if year in in_sentence:
+        verdict.matched += 1
+        return
+    if near(in_sentence):
+        verdict.conflicts.append(f"about {_years(near(in_sentence))}, not {year}")
+        return
+    in_passage = {int(y) for y in _YEAR.findall(f"{context.heading}\n{context.body}")}
+    if year in in_passage:
+        verdict.matched += 0.75
+        return
+    if near(in_passage):
+        verdict.conflicts.append(f"about {_years(near(in_passage))}, not {year}")
+        return
+    if context.dated is None or context.dated == year:
+        verdict.matched += 0.4 if context.dated == year else 0.0
+    elif context.dated != year + 1:  # a result is often reported, or a prize awarded, the next year
+        verdict.conflicts.append(f"from {context.dated}, not {year}")
+
+
+def _check_quarter(quarter: int, sentence: str, context: PassageContext, verdict: Verdict) -> None:
+    for text, weight in ((sentence, 1.0), (f"{context.heading}\n{context.body}", 0.75)):
+        found = {_quarter(m) for m in _QUARTER.finditer(text)}
+        if quarter in found:
+            verdict.matched += weight
+            return
+        if found:
+            verdict.conflicts.append(f"about {', '.join(f'Q{q}' for q in sorted(found))}, not Q{quarter}")
+            return
+
+
+def _check_edition(
+    edition: tuple[str, str], sentence: str, context: PassageContext, verdict: Verdict
+) -> None:
+    word, number = edition
+    for text, weight in ((sentence, 1.0), (f"{context.heading}\n{context.body}", 0.75)):
+        found = _editions_in(text, word)
+        if number in found:
+            verdict.matched += weight
+            return
+        if found and word != "th":
+            label = f"{word} {', '.join(sorted(found))}"
+            verdict.conflicts.append(f"about {label}, not {word} {number}")
+            return
+
+
+def _editions_in(text: str, word: str) -> set[str]:
+    if word == "th":
+        return {m.group(1) for m in _ORDINAL_EDITION.finditer(text)}
+    found = {_arabic(m.group(2)) for m in _EDITION.finditer(text) if m.group(1).lower() == word}
+    for m in re.finditer(rf"\b(\d{{1,3}})(?:st|nd|rd|th)\s+{word}\b", text, re.IGNORECASE):
+        found.add(m.group(1))
+    for m in re.finditer(rf"\b({'|'.join(_ORDINAL_WORDS)})\s+{word}\b", text, re.IGNORECASE):
+        found.add(str(_ORDINAL_WORDS.index(m.group(1).lower()) + 1))
+    return found
+
+
+def _quarter(match: re.Match) -> int:
+    if match.group(1) or match.group(2):
+        return int(match.group(1) or match.group(2))
+    return _QUARTER_WORDS[match.group(3).lower()]
+
+
+def _arabic(value: str) -> str:
+    roman = {"i": 1, "v": 5, "x": 10}
+    if value.isdigit():
+        return str(int(value))
+    total, previous = 0, 0
+    for char in reversed(value.lower()):
+        number = roman[char]
+        total += -number if number < previous else number
+        previous = max(previous, number)
+    return str(total)
+
+
+def _years(years: set[int]) -> str:
+    return " and ".join(str(y) for y in sorted(years))
+
+
+def _relative_time(question: str, today: dt.date) -> TimeResolution | None:
+    lowered = question.lower()
+    for phrase, (offset, unit) in RELATIVE.items():
+        if re.search(rf"\b{phrase}\b", lowered):
+            since, until = _period(today, offset, unit)
+            return TimeResolution(phrase, since.isoformat(), until.isoformat(), f"today, {today.isoformat()}")
+    return None
+
+
+def _period(today: dt.date, offset: int, unit: str) -> tuple[dt.date, dt.date]:
+    if unit == "day":
+        day = today + dt.timedelta(days=offset)
+        return day, day
+    if unit == "week":
+        start = today - dt.timedelta(days=today.weekday()) + dt.timedelta(weeks=offset)
+        return start, start + dt.timedelta(days=6)
+    if unit == "month":
+        month = today.month - 1 + offset
+        start = dt.date(today.year + month // 12, month % 12 + 1, 1)
+        following = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
+        return start, following - dt.timedelta(days=1)
+    year = today.year + offset
+    return dt.date(year, 1, 1), dt.date(year, 12, 31)
+
+
+def _dateline_day(dateline: str) -> str:
+    match = re.search(
+        r"([A-Za-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})|(\d{1,2})\s+([A-Za-z]+)\.?,?\s+(\d{4})", dateline
+    )
+    if not match:
+        return ""
+    month_word, day, year = (
+        (match.group(1), match.group(2), match.group(3))
+        if match.group(1)
+        else (match.group(5), match.group(4), match.group(6))
+    )
+    months = [m[:3] for m in MONTH_NAMES]
+    if month_word[:3].lower() not in months:
+        return ""
+    return f"{year}-{months.index(month_word[:3].lower()) + 1:02d}-{int(day):02d}"
+
+
+class ConstraintRanker(BaseNodePostprocessor):
+    """Reorders retrieved passages by the query's constraints: a passage that satisfies them gains up
+    to RANK_BOOST of its score, one that contradicts them (another year, another season, a missing
+    name) loses RANK_PENALTY of it. Order among passages with the same verdict is kept."""
+
+    today: dt.date | None = None
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "ConstraintRanker"
+
+    def _postprocess_nodes(
+        self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None
+    ) -> list[NodeWithScore]:
+        if not nodes or query_bundle is None:
+            return nodes
+        constraints = analyse(query_bundle.query_str, self.today)
+        kind = question_kind(query_bundle.query_str)
+        if constraints.empty and kind.kind == "any":
+            return nodes
+        rescored = []
+        for result in nodes:
+            meta = result.node.metadata
+            context = passage_context(
+                result.node.get_content(), meta.get("title", ""), meta.get("section", ""),
+                meta.get("published", ""),
+            )  # fmt: skip
+            verdict = check(constraints, "", context)
+            factor = 1 - RANK_PENALTY if verdict.conflicts else 1 + RANK_BOOST * verdict.matched
+            if kind.kind != "any" and holds_kind(kind, context.body, query_bundle.query_str):
+                factor *= 1 + KIND_BOOST
+            factor *= (1 - RANK_PENALTY / 2) ** len(verdict.unmentioned)
+            rescored.append(NodeWithScore(node=result.node, score=float(result.score or 0.0) * factor))
+        return sorted(rescored, key=lambda r: -(r.score or 0.0))
+
+
+_FULL_DATE = re.compile(
+    rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d\d|\d{{1,2}}\s+{_MONTH},?\s+(?:19|20)\d\d)\b"
+)
+_AMOUNT = re.compile(r"[$€£]\s?\d|\b\d+(?:[.,]\d+)?\s?(?:million|billion|trillion|bn|m)\b", re.IGNORECASE)
+
+
+def holds_kind(kind: QuestionKind, body: str, question: str) -> bool:
+    """A cheap pattern check, for ranking, that a passage holds the kind of answer asked for."""
+    if kind.kind == "date":
+        return bool(_FULL_DATE.search(body))
+    if kind.kind == "money":
+        return bool(_AMOUNT.search(body))
+    if kind.kind in ("number", "age"):
+        return bool(re.search(r"\d", body))
+    if kind.kind in ("name", "thing", "place"):
+        return bool(new_person_names(body, question))
+    return True

@@ -1,0 +1,183 @@
+"""External question sets -> our format: a folder of passages for `assistant ingest` and a JSONL set for
+`assistant eval`. RGB (Chen et al., "Benchmarking Large Language Models in Retrieval-Augmented
+Generation"): `python -m assistant.evaluation.convert rgb PATH/en_fact.json OUT/`.
+
+RGB is licensed CC BY-NC-SA: this module only reads a local copy; neither the data nor anything converted
+from it may be committed to this repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import AssistantError
+
+RGB_FIELDS = ("id", "query", "answer", "positive", "negative")
+CORPUS_DIR = "corpus"
+QUESTIONS_FILE = "questions.jsonl"
+NAME_HASH_CHARS = 16  # hex digits of sha256 in a passage's file name: stable, and no clash in practice
+TITLE_WORDS = 8
+EXIT_BAD_INPUT = 1
+
+
+def load_rgb(path: Path) -> list[dict[str, Any]]:
+    """The questions of an RGB file (JSON lines), checked; AssistantError names the first bad line."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise AssistantError(f"cannot read {path}: {reason}") from None
+    rows = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise AssistantError(
+                f"{path}:{number}: not a JSON line ({exc.msg}); RGB files hold one JSON object per line"
+            ) from None
+        if not isinstance(row, dict):
+            raise AssistantError(f"{path}:{number}: not a JSON object")
+        missing = [name for name in RGB_FIELDS if name not in row]
+        if missing:
+            raise AssistantError(f"{path}:{number}: missing field(s) {', '.join(missing)}")
+        if not isinstance(row["query"], str) or not row["query"].strip():
+            raise AssistantError(f"{path}:{number}: query must be a non-empty string")
+        for name in ("positive", "negative"):
+            if not isinstance(row[name], list) or not all(isinstance(p, str) for p in row[name]):
+                raise AssistantError(f"{path}:{number}: {name} must be a list of strings")
+        try:
+            row["answer"] = rgb_answers(row["answer"])
+        except ValueError as exc:
+            raise AssistantError(f"{path}:{number}: {exc}") from None
+        rows.append(row)
+    if not rows:
+        raise AssistantError(f"{path} holds no questions")
+    return rows
+
+
+def rgb_answers(answer: Any) -> list[str]:
+    """RGB's `answer`, a string or a list of lists of variant strings, as one flat list of strings.
+
+    In sets whose answer has several parts (a list per part), any variant of any part then counts.
+    """
+    if isinstance(answer, str):
+        flat = [answer]
+    elif isinstance(answer, list):
+        flat = []
+        for item in answer:
+            variants = item if isinstance(item, list) else [item]
+            if not all(isinstance(v, str) for v in variants):
+                raise ValueError("answer must be a string or a list of lists of strings")
+            flat.extend(variants)
+    else:
+        raise ValueError("answer must be a string or a list of lists of strings")
+    answers = list(dict.fromkeys(a.strip() for a in flat if a.strip()))  # unique, in order
+    if not answers:
+        raise ValueError("answer is empty")
+    return answers
+
+
+def passage_name(text: str) -> str:
+    """A passage's file name, from a hash of its text: the same passage gets the same name every run."""
+    return hashlib.sha256(text.encode()).hexdigest()[:NAME_HASH_CHARS] + ".txt"
+
+
+def passage_file(text: str) -> str:
+    """The file for one passage. Front matter gives the title (its first words), so the corpus reader
+    does not take the first line as the title, and the passage is indexed verbatim as the article's text."""
+    title = " ".join(text.split()[:TITLE_WORDS])
+    return f"---\ntitle: {title}\n---\n{text}\n"
+
+
+def convert_rgb(source: Path, out: Path) -> tuple[int, int]:
+    """Write OUT/corpus/ (one file per distinct passage) and OUT/questions.jsonl; (questions, passages).
+
+    Everything is written into a temporary folder beside OUT and renamed into place, so OUT is either
+    the complete conversion or what it was before. An OUT holding anything but an earlier conversion is
+    left alone.
+    """
+    rows = load_rgb(source)
+    out = Path(out)
+    if out.exists() and not _replaceable(out):
+        raise AssistantError(
+            f"{out} exists and is not an earlier conversion ({CORPUS_DIR}/ and {QUESTIONS_FILE} only); "
+            "choose a new or empty folder"
+        )
+    passages: dict[str, str] = {}
+    for row in rows:
+        for text in row["positive"] + row["negative"]:
+            text = text.strip()
+            if text:
+                passages.setdefault(passage_name(text), text)
+    cases = [{"id": f"rgb-{row['id']}", "question": row["query"], "answers": row["answer"]} for row in rows]
+    questions = "".join(json.dumps(case, ensure_ascii=False) + "\n" for case in cases)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+    try:
+        (staging / CORPUS_DIR).mkdir()
+        for name, text in passages.items():
+            (staging / CORPUS_DIR / name).write_text(passage_file(text), encoding="utf-8")
+        (staging / QUESTIONS_FILE).write_text(questions, encoding="utf-8")
+        staging.chmod(0o755)  # mkdtemp makes it private; OUT should read like any other folder
+        _swap_in(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return len(rows), len(passages)
+
+
+def _replaceable(out: Path) -> bool:
+    """An empty folder, or one holding nothing but an earlier conversion's corpus/ and questions.jsonl."""
+    return out.is_dir() and {p.name for p in out.iterdir()} <= {CORPUS_DIR, QUESTIONS_FILE}
+
+
+def _swap_in(staging: Path, out: Path) -> None:
+    if not out.exists():
+        staging.rename(out)
+        return
+    old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old-"))
+    old.rmdir()  # only its unique name is wanted
+    out.rename(old)
+    try:
+        staging.rename(out)
+    except BaseException:
+        old.rename(out)
+        raise
+    shutil.rmtree(old)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m assistant.evaluation.convert",
+        description="Convert an external question set into a corpus folder and a JSONL question set.",
+    )
+    formats = parser.add_subparsers(dest="format", required=True, metavar="FORMAT")
+    rgb = formats.add_parser("rgb", help="RGB (en_fact.json, en.json, ...), JSON lines")
+    rgb.add_argument("source", type=Path, help="the RGB file, e.g. en_fact.json")
+    rgb.add_argument("out", type=Path, help="output folder: OUT/corpus/ and OUT/questions.jsonl")
+    args = parser.parse_args(argv)
+    try:
+        questions, passages = convert_rgb(args.source, args.out)
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:  # the output folder cannot be written
+        print(f"error: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    corpus, question_set = args.out / CORPUS_DIR, args.out / QUESTIONS_FILE
+    print(f"wrote {questions} questions to {question_set} and {passages} passages to {corpus}/")
+    print(f"next: assistant --index-dir DIR ingest {corpus}; assistant --index-dir DIR eval {question_set}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
