@@ -212,6 +212,8 @@ def _chat(assistant: Assistant, args: argparse.Namespace) -> int:
 
 
 def _print_answer(answer: Answer) -> None:
+    if answer.standalone_question and answer.standalone_question != answer.question:
+        print(f"(Searched for: {answer.standalone_question})")
     lines = [
         s.text
         + "".join(f" [{n}]" for n in s.citations)
@@ -225,6 +227,11 @@ def _print_answer(answer: Answer) -> None:
         where = " > ".join(part for part in (c.title, c.section) if part)
         print(f"[{c.n}] {where} ({c.doc_id}, chars {c.start_char}-{c.end_char})")
         print(textwrap.indent(textwrap.fill(f'"{" ".join(c.quote.split())}"', width=96), "    "))
+    if answer.closest:
+        c = answer.closest["citation"]
+        print(f"\nClosest passage, not an answer ({answer.closest['mismatch']}):")
+        print(textwrap.indent(textwrap.fill(f'"{" ".join(c.quote.split())}"', width=96), "    "))
+        print(f"    {' > '.join(part for part in (c.title, c.section) if part)} ({c.doc_id})")
     for warning in answer.warnings:
         print(f"note: {warning}")
 

@@ -64,7 +64,7 @@ class Settings:
         20, "Passages reordered by the question's years, editions and names before the top k; 0 = off."
     )
     refusal_threshold: float = _setting(
-        0.40, "Below this answer confidence (0-1) the assistant says the articles don't hold the answer."
+        0.55, "Below this answer confidence (0-1) the assistant says the articles don't hold the answer."
     )
     max_answer_sentences: int = _setting(2, "Most sentences an extractive answer quotes.")
     companion_ratio: float = _setting(

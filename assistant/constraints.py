@@ -94,7 +94,7 @@ class Constraints:
     def describe(self) -> list[str]:
         parts = [str(y) for y in self.years]
         parts += [f"Q{q}" for q in self.quarters]
-        parts += [f"{word} {n}" if word != "th" else f"{n}th" for word, n in self.editions]
+        parts += [f"{word} {n}" if word != "th" else _ordinal(n) for word, n in self.editions]
         parts += list(self.entities)
         if self.time:
             parts.append(f"{self.time.phrase} ({self.time.since}..{self.time.until})")
@@ -108,6 +108,10 @@ class Verdict:
     matched: float = 0.0  # evidence for, 0-1
     conflicts: list[str] = field(default_factory=list)  # each mismatch, in words
     unmentioned: list[str] = field(default_factory=list)  # named things of the question it never names
+    unverified: list[str] = field(default_factory=list)  # constraints it neither meets nor breaks
+
+    def mismatch(self) -> str:
+        return "; ".join(self.conflicts + self.unverified)
 
     @property
     def ok(self) -> bool:
@@ -152,6 +156,7 @@ def named_things(question: str) -> list[str]:
             words.pop()
         name = " ".join(words).strip("?,!:;'’")
         name = name if re.search(r"\.\w", name) else name.rstrip(".")  # "U.S." keeps its dot
+        name = re.sub(r"['’]s$", "", name)
         if not name or _QUARTER.fullmatch(name) or name.isdigit():
             continue
         if not any(c.isupper() for c in name) or name.lower() in MONTH_NAMES:
@@ -271,9 +276,13 @@ def _check_year(year: int, sentence: str, context: PassageContext, verdict: Verd
     if near(in_passage):
         verdict.conflicts.append(f"about {_years(near(in_passage))}, not {year}")
         return
-    if context.dated is None or context.dated == year:
-        verdict.matched += 0.4 if context.dated == year else 0.0
-    elif context.dated != year + 1:  # a result is often reported, or a prize awarded, the next year
+    if context.dated == year:
+        verdict.matched += 0.4
+    elif context.dated is None:
+        verdict.unverified.append(f"gives no year; the question asks about {year}")
+    elif context.dated == year + 1:  # a result is often reported, or a prize awarded, the next year
+        verdict.unverified.append(f"dated {context.dated}; the question asks about {year}")
+    else:
         verdict.conflicts.append(f"from {context.dated}, not {year}")
 
 
@@ -312,6 +321,12 @@ def _editions_in(text: str, word: str) -> set[str]:
     for m in re.finditer(rf"\b({'|'.join(_ORDINAL_WORDS)})\s+{word}\b", text, re.IGNORECASE):
         found.add(str(_ORDINAL_WORDS.index(m.group(1).lower()) + 1))
     return found
+
+
+def _ordinal(number: str) -> str:
+    n = int(number)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def _quarter(match: re.Match) -> int:

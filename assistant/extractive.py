@@ -8,7 +8,8 @@ and the IDF-weighted share of the question's words it holds), then held to what 
 - the question's constraints (years, quarters, editions, named things: `constraints.py`), read in
   the sentence, then its passage and the passage's date;
 - the asked relation: a sentence that names the subject but shares no word of what is asked about
-  it, and is not close in meaning, does not answer;
+  it ("favourite food"), and is not close in meaning, scores RELATION_PENALTY less, which most often
+  takes it under the refusal threshold;
 - not an echo: a sentence that only restates the question (a question-shaped snippet, a headline)
   is never the answer.
 
@@ -67,7 +68,8 @@ CONSTRAINT_EVIDENCE = 0.1  # times the share of the question's constraints the s
 AGREEMENT_EVIDENCE = 0.05  # per further passage that gives the same answer (at most two)
 CONTEXT_BONUS = 0.1
 CONTEXT_OVERLAP = 0.5  # share of a sentence's terms found in the previous answer to count as repeating it
-RELATION_COSINE = 0.5  # a sentence sharing no word of the asked relation must be at least this close
+RELATION_COSINE = 0.5  # a sentence sharing no word of the asked relation must be at least this close,
+RELATION_PENALTY = 0.15  # or it loses this much
 ECHO_SHARE = 0.8  # a sentence whose words are this much the question's own restates it
 UNMENTIONED_PENALTY = 0.15  # per named thing of the question the passage never names
 VOTE_MARGIN = 0.1
@@ -97,6 +99,23 @@ COMPETING = re.compile(
     r"finalists?|qualified|medals?|title)\b",
     re.IGNORECASE,
 )
+ROLE_CHARS = 30
+ROLE_WEIGHT = 1.5  # the side a question asks for; the other side gets 1 - ROLE_WEIGHT / 3
+_WIN_VERB = re.compile(
+    r"\W*(?:\([^)]*\)\W*)?(?:\w+ )?(?:beat|beats|defeated|defeats|won|wins|claimed|clinched|captured|"
+    r"triumphed|edged|overcame|outlasted|survived|thrashed|routed|crushed|stunned|upset|became champion|"
+    r"crowned)\b",
+    re.IGNORECASE,
+)
+_LOSE_VERB = re.compile(r"\W*(?:\w+ )?(?:lost|loses|fell|was beaten|were beaten)\b", re.IGNORECASE)
+_BEAT_BEFORE = re.compile(
+    r"\b(?:beat|beats|beating|defeated|defeats|defeating|over|against|past|to beat)\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+_LOSE_AFTER = re.compile(
+    r"\b(?:lost to|fell to|losing to|beaten by|defeated by)\s+(?:the\s+)?$", re.IGNORECASE
+)
+_LOSER_QUESTION = re.compile(r"\b(?:runner-up|runners-up|lost|loser|losing|beaten|defeated)\b", re.IGNORECASE)
 # Where something was said or done, when it is no place name: "on social media", "at a press conference"
 _VENUE = re.compile(
     r"\b(?:on|at|in|during) (?:social media|television|TV|radio|(?:a|an|the) (?:press conference|"
@@ -130,11 +149,12 @@ class Scored:
     @property
     def score(self) -> float:
         missing = UNMENTIONED_PENALTY * len(self.verdict.unmentioned)
-        return self.semantic * 0.5 + self.lexical * 0.5 + self.bonus - missing
+        unrelated = 0.0 if self.relation else RELATION_PENALTY
+        return self.semantic * 0.5 + self.lexical * 0.5 + self.bonus - missing - unrelated
 
     @property
     def eligible(self) -> bool:
-        return self.fits and self.verdict.ok and self.relation and not self.echo
+        return self.fits and self.verdict.ok and not self.echo
 
 
 @dataclass
@@ -146,7 +166,7 @@ class Choice:
     chosen: list[int]
     confidence: float
     answer: str = ""  # the candidate answer quoted, when the question asks for a kind of answer
-    closest: int | None = None  # best sentence that failed a constraint, when nothing eligible is left
+    closest: int | None = None  # the best sentence that failed a constraint, when it beats the chosen one
     constraints: Constraints = field(default_factory=Constraints)
     margin: float = 1.0  # the chosen answer's lead over the next candidate, 0-1
     agreeing: int = 1  # articles giving the chosen answer
@@ -255,15 +275,18 @@ def choose(
     )
     kind = question_kind(question)
     eligible = [i for i, s in enumerate(scored) if s.eligible]
+    failed = [i for i, s in enumerate(scored) if s.fits and s.verdict.conflicts and not s.echo]
+    closest = max(failed, key=lambda i: scored[i].score) if failed else None
     if not eligible:
-        failed = [i for i, s in enumerate(scored) if s.fits and s.relation and not s.echo]
-        closest = max(failed, key=lambda i: scored[i].score) if failed else None
         return Choice(scored, vectors, [], 0.0, closest=closest, constraints=constraints)
     answer, agreeing, margin = "", 1, 1.0
     if kind.kind != "any":
         articles = [p.node.metadata.get("doc_id", "") for p in passages]
         answer, agreeing, eligible, margin = _vote(scored, eligible, articles)
     ranked = sorted(eligible, key=lambda i: _rank_key(scored[i], answer), reverse=True)
+    if constraints.years and all(scored[i].verdict.unverified for i in eligible):
+        # nothing says the answer is about the asked year: the nearest miss, not an answer
+        return Choice(scored, vectors, [], 0.0, closest=ranked[0], constraints=constraints)
     best = scored[ranked[0]]
     confidence = best.score + CONSTRAINT_EVIDENCE * best.verdict.matched
     if kind.kind != "any":
@@ -272,16 +295,20 @@ def choose(
     for i in ranked[1:]:
         if len(chosen) >= settings.max_answer_sentences:
             break
-        close_enough = scored[i].score >= max(
-            settings.refusal_threshold, best.score * settings.companion_ratio
+        evidence = _rank_key(scored[i])[0] + (KIND_EVIDENCE if kind.kind != "any" else 0.0)
+        close_enough = (
+            scored[i].score >= best.score * settings.companion_ratio
+            and evidence >= settings.refusal_threshold
         )
         repeats = max(float(vectors[i] @ vectors[j]) for j in chosen) >= NEAR_DUPLICATE_COSINE
         if close_enough and not repeats:
             chosen.append(i)
     chosen.sort(key=lambda i: (scored[i].sentence.passage, scored[i].sentence.start))
+    if closest is not None and scored[closest].score <= best.score:
+        closest = None  # the nearest miss is worth showing only when it beats what was found
     return Choice(
-        scored, vectors, chosen, min(confidence, 1.0), answer=answer, constraints=constraints, margin=margin,
-        agreeing=agreeing,
+        scored, vectors, chosen, min(confidence, 1.0), answer=answer, closest=closest,
+        constraints=constraints, margin=margin, agreeing=agreeing,
     )  # fmt: skip
 
 
@@ -306,7 +333,7 @@ def answer_extractively(
             n = builder.cite(closest.sentence.passage, closest.sentence.start, closest.sentence.end)
             answer.closest = {
                 "citation": builder.citations[n - 1],
-                "mismatch": "; ".join(closest.verdict.conflicts),
+                "mismatch": closest.verdict.mismatch(),
             }
         return answer
     builder = CitationBuilder(passages)
@@ -348,6 +375,7 @@ def _candidates(
     if kind.kind == "name" and not COMPETING.search(question):
         labels = labels - {"GPE", "NORP"}  # a country answers "who won", not "who said"
     typed = recognizer.entities([s.text for s in sentences]) if recognizer else [() for _ in sentences]
+    role = _result_role(question) if kind.kind in ("name", "place", "thing") else (lambda *_: 1.0)
     anchors = set(terms(question)) - FRAME_WORDS
     years = set(re.findall(r"\b(?:19|20)\d\d\b", asked))
     result = []
@@ -389,8 +417,30 @@ def _candidates(
         if kind.kind == "date" and years:  # "the 2021 draft" is not on a day of 2020
             found = [(c, w, start) for c, w, start in found if not _other_year(c, years)]
         places = _anchor_offsets(text, body, anchors, years)
-        result.append([(c, w * _proximity(start, len(c), places)) for c, w, start in found])
+        result.append(
+            [(c, w * _proximity(start, len(c), places) * role(text, start, len(c))) for c, w, start in found]
+        )
     return result
+
+
+def _result_role(question: str):
+    """For "who won" questions, the side of a result a candidate stands on: "Halep beat Williams"
+    names the winner first, so the name before a winning verb gains and the one after loses; a
+    question about the runner-up wants the other side."""
+    if not COMPETING.search(question):
+        return lambda *_: 1.0
+    wants_loser = bool(_LOSER_QUESTION.search(question))
+
+    def weight(text: str, start: int, length: int) -> float:
+        after = text[start + length : start + length + ROLE_CHARS]
+        before = text[max(0, start - ROLE_CHARS) : start]
+        winner = bool(_WIN_VERB.match(after)) or bool(_LOSE_AFTER.search(before))
+        loser = bool(_BEAT_BEFORE.search(before)) or bool(_LOSE_VERB.match(after))
+        if winner == loser:
+            return 1.0
+        return ROLE_WEIGHT if winner != wants_loser else 1 - ROLE_WEIGHT / 3
+
+    return weight
 
 
 def _is_headline(text: str) -> bool:
@@ -465,8 +515,10 @@ def _vote(
 ) -> tuple[str, int, list[int], float]:
     """The candidate answer best supported across articles. The sentences within VOTE_MARGIN of the
     best vote: each article adds, for each candidate, its best such sentence's score times the
-    candidate's weight (so one article's repetitions count once). Returns the answer, how many
+    candidate's weight (so one article's repetitions count once), and, when the question states
+    constraints, times how well the sentence meets them. Returns the answer, how many
     articles give it, the eligible sentences that hold it, and its margin over the runner-up (0-1)."""
+    constrained = any(scored[i].verdict.matched or scored[i].verdict.unverified for i in eligible)
     top = max(_rank_key(scored[i])[0] for i in eligible)
     voters = [i for i in eligible if _rank_key(scored[i])[0] >= top - VOTE_MARGIN]
     support: dict[str, dict[str, float]] = defaultdict(dict)
@@ -479,7 +531,8 @@ def _vote(
                 continue
             shown.setdefault(key, candidate)
             article = articles[item.sentence.passage]
-            support[key][article] = max(support[key].get(article, 0.0), item.score * weight)
+            strength = item.score * weight * (0.5 + 0.5 * item.verdict.matched if constrained else 1.0)
+            support[key][article] = max(support[key].get(article, 0.0), strength)
     if not support:
         return "", 1, eligible, 1.0
     keys = _merge_partial(list(support))

@@ -57,9 +57,18 @@ def _porter():
     return PorterStemmer()
 
 
+# Irregular forms the stemmer leaves apart: "won" and "winner" match "win", "spoke" matches "speak".
+IRREGULAR = {
+    "won": "win", "wins": "win", "winning": "win", "winner": "win", "winners": "win", "spoke": "speak",
+    "spoken": "speak", "went": "go", "gone": "go", "bought": "buy", "sold": "sell", "paid": "pay",
+    "chose": "choose", "chosen": "choose", "took": "take", "taken": "take", "met": "meet",
+    "held": "hold", "beaten": "beat", "founded": "found", "founder": "found",
+}  # fmt: skip
+
+
 @functools.lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
-    return _porter().stem(word)
+    return _porter().stem(IRREGULAR.get(word, word))
 
 
 def terms(text: str) -> list[str]:

@@ -175,6 +175,27 @@ def test_generated_answer_keeps_valid_markers_drops_invalid_and_flags_unsupporte
     assert {c.n for c in answer.citations} == {n for s in answer.sentences for n in s.citations}
 
 
+def test_a_repeated_valid_marker_is_not_reported_as_pointing_nowhere(embedded_seeded):
+    passages = embedded_seeded.search("Who will represent the U.S. at the NATO meeting?", k=3)
+    landau = next(i for i, p in enumerate(passages, 1) if "Landau" in p.node.get_content())
+    generated = f"Christopher Landau will represent the U.S. at the meeting [{landau}][{landau}]."
+    answer = ground_generated_answer(
+        "Who goes?", generated, passages, embedded_seeded.embedder, embedded_seeded.settings, 0.9
+    )
+    assert answer.sentences[0].supported and len(answer.citations) == 1
+    assert not any("pointed at no passage" in w for w in answer.warnings)
+    doubled = ground_generated_answer(
+        "Who goes?", generated.replace(".", " [9]."), passages, embedded_seeded.embedder,
+        embedded_seeded.settings, 0.9,
+    )  # fmt: skip
+    assert any("Removed 1 citation marker(s)" in w for w in doubled.warnings)
+
+
+def test_the_article_naming_someone_but_not_what_is_asked_is_refused(embedded_seeded):
+    answer = embedded_seeded.ask("What is Christopher Landau's favorite food?")
+    assert answer.refused and answer.citations == []
+
+
 def test_generated_refusal_is_a_refusal(embedded_seeded):
     passages = embedded_seeded.search("When is the meeting?", k=3)
     answer = ground_generated_answer(
@@ -222,6 +243,7 @@ def test_cli_chat_keeps_the_conversation(embedded_seeded, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "offline extractive" in out
     assert "Christopher Landau" in out
+    assert "(Searched for: Why is Marco Rubio not attending the NATO meeting? Who is going instead?)" in out
 
 
 def test_answer_match_normalises_case_punctuation_and_articles():

@@ -65,6 +65,10 @@ def test_rgb_file_becomes_a_corpus_and_a_question_set(tmp_path):
     ]  # fmt: skip
     cases, problems = load_question_set(out / "questions.jsonl")
     assert problems == [] and [c.gold_passages for c in cases] == [[], []]
+    other_years = [json.loads(line) for line in (out / "other-years.jsonl").read_text().splitlines()]
+    assert other_years == [
+        {"id": "rgb-0-2022", "question": "Super Bowl 2022 location", "answerable": False}
+    ], "the year after the latest any passage mentions (2021), for the one question naming a year"
 
     files = sorted((out / "corpus").iterdir())
     assert [f.name for f in files] == sorted(passage_name(p) for p in PASSAGES)  # the shared one once

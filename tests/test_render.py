@@ -45,3 +45,17 @@ def test_article_page_escapes_and_marks_the_span():
     assert '<mark id="cited">&lt;script&gt;' in page
     assert "<title>&lt;t&gt;</title>" in page
     assert '<mark id="cited">' not in article_page({"doc_id": "e", "title": "t", "text": text}, 50, 10)
+
+
+def test_follow_up_shows_what_was_searched_and_a_refusal_its_closest_passage():
+    answer = Answer(
+        question="Who won in 2022?", answer="I could not find it.", refused=True, mode="extractive",
+        standalone_question="<b>Nobel</b> 2022 Who won in 2022?",
+        closest={"citation": citation(PAYLOAD), "mismatch": "about 2021, not <i>2022</i>"},
+    )  # fmt: skip
+    html = answer_html(answer)
+    assert "Searched for: &lt;b&gt;Nobel&lt;/b&gt; 2022 Who won in 2022?" in html
+    assert "Closest passage, not an answer (about 2021, not &lt;i&gt;2022&lt;/i&gt;)" in html
+    assert "<script" not in html and "Sources" not in html
+    plain = answer_html(Answer(question="q", answer="a", refused=True, mode="extractive", standalone_question="q"))
+    assert "Searched for" not in plain and "Closest passage" not in plain

@@ -43,6 +43,8 @@ def test_ask_with_history_and_filters(client):
         json={"question": "Who is going instead?", "history": history, "filters": {"doc_ids": [SEED_DOC_ID]}},
     ).json()
     assert "Christopher Landau" in body["answer"]
+    assert body["status"] == "answered"
+    assert body["standalone_question"] == f"{first} Who is going instead?"
     nothing = client.post("/api/ask", json={"question": QUESTION, "filters": {"doc_ids": ["nope.txt"]}})
     assert nothing.status_code == 200 and nothing.json()["refused"] is True
 

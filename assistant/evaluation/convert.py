@@ -9,8 +9,10 @@ from it may be committed to this repository.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import hashlib
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -22,6 +24,10 @@ from assistant.errors import AssistantError
 RGB_FIELDS = ("id", "query", "answer", "positive", "negative")
 CORPUS_DIR = "corpus"
 QUESTIONS_FILE = "questions.jsonl"
+# Each question that names a year, asked again about a year no passage mentions: the articles cannot
+# answer it, so the right answer is a refusal (the "2022 Nobel Prize" case, with only 2021 reports).
+OTHER_YEARS_FILE = "other-years.jsonl"
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 NAME_HASH_CHARS = 16  # hex digits of sha256 in a passage's file name: stable, and no clash in practice
 TITLE_WORDS = 8
 EXIT_BAD_INPUT = 1
@@ -99,7 +105,8 @@ def passage_file(text: str) -> str:
 
 
 def convert_rgb(source: Path, out: Path) -> tuple[int, int]:
-    """Write OUT/corpus/ (one file per distinct passage) and OUT/questions.jsonl; (questions, passages).
+    """Write OUT/corpus/ (one file per distinct passage), OUT/questions.jsonl and OUT/other-years.jsonl
+    (unanswerable variants); returns (questions, passages).
 
     Everything is written into a temporary folder beside OUT and renamed into place, so OUT is either
     the complete conversion or what it was before. An OUT holding anything but an earlier conversion is
@@ -120,6 +127,9 @@ def convert_rgb(source: Path, out: Path) -> tuple[int, int]:
                 passages.setdefault(passage_name(text), text)
     cases = [{"id": f"rgb-{row['id']}", "question": row["query"], "answers": row["answer"]} for row in rows]
     questions = "".join(json.dumps(case, ensure_ascii=False) + "\n" for case in cases)
+    other_years = "".join(
+        json.dumps(case, ensure_ascii=False) + "\n" for case in other_year_cases(cases, passages)
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
     try:
@@ -127,6 +137,7 @@ def convert_rgb(source: Path, out: Path) -> tuple[int, int]:
         for name, text in passages.items():
             (staging / CORPUS_DIR / name).write_text(passage_file(text), encoding="utf-8")
         (staging / QUESTIONS_FILE).write_text(questions, encoding="utf-8")
+        (staging / OTHER_YEARS_FILE).write_text(other_years, encoding="utf-8")
         staging.chmod(0o755)  # mkdtemp makes it private; OUT should read like any other folder
         _swap_in(staging, out)
     except BaseException:
@@ -135,9 +146,22 @@ def convert_rgb(source: Path, out: Path) -> tuple[int, int]:
     return len(rows), len(passages)
 
 
+def other_year_cases(cases: list[dict], passages: dict[str, str]) -> list[dict]:
+    """Unanswerable variants: every year in a question replaced by the year after the latest one any
+    passage mentions, so no passage can be about it."""
+    this_year = dt.date.today().year  # "Cyberpunk 2077" is a name, not a year
+    mentioned = [int(y) for text in passages.values() for y in _YEAR.findall(text) if int(y) <= this_year]
+    unseen = str(max(mentioned, default=2000) + 1)
+    return [
+        {"id": f"{case['id']}-{unseen}", "question": _YEAR.sub(unseen, case["question"]), "answerable": False}
+        for case in cases
+        if _YEAR.search(case["question"])
+    ]
+
+
 def _replaceable(out: Path) -> bool:
     """An empty folder, or one holding nothing but an earlier conversion's corpus/ and questions.jsonl."""
-    return out.is_dir() and {p.name for p in out.iterdir()} <= {CORPUS_DIR, QUESTIONS_FILE}
+    return out.is_dir() and {p.name for p in out.iterdir()} <= {CORPUS_DIR, QUESTIONS_FILE, OTHER_YEARS_FILE}
 
 
 def _swap_in(staging: Path, out: Path) -> None:
@@ -163,7 +187,11 @@ def main(argv: list[str] | None = None) -> int:
     formats = parser.add_subparsers(dest="format", required=True, metavar="FORMAT")
     rgb = formats.add_parser("rgb", help="RGB (en_fact.json, en.json, ...), JSON lines")
     rgb.add_argument("source", type=Path, help="the RGB file, e.g. en_fact.json")
-    rgb.add_argument("out", type=Path, help="output folder: OUT/corpus/ and OUT/questions.jsonl")
+    rgb.add_argument(
+        "out",
+        type=Path,
+        help=f"output folder: OUT/{CORPUS_DIR}/, OUT/{QUESTIONS_FILE}, OUT/{OTHER_YEARS_FILE}",
+    )
     args = parser.parse_args(argv)
     try:
         questions, passages = convert_rgb(args.source, args.out)
@@ -175,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     corpus, question_set = args.out / CORPUS_DIR, args.out / QUESTIONS_FILE
     print(f"wrote {questions} questions to {question_set} and {passages} passages to {corpus}/")
+    print(f"unanswerable variants (a year no passage mentions): {args.out / OTHER_YEARS_FILE}")
     print(f"next: assistant --index-dir DIR ingest {corpus}; assistant --index-dir DIR eval {question_set}")
     return 0
 

@@ -24,8 +24,12 @@ def answer_html(answer: Answer, base: str = "/") -> str:
     parts = [f'<div class="answer" data-mode="{escape(answer.mode)}">']
     for warning in answer.warnings:
         parts.append(f'<p class="notice">⚠ {escape(warning)}</p>')
+    if answer.standalone_question and answer.standalone_question != answer.question:
+        parts.append(f'<p class="searched">Searched for: {escape(answer.standalone_question)}</p>')
     if answer.refused:
         parts.append(f'<p class="refusal">{escape(answer.answer)}</p>')
+        if answer.closest:
+            parts.append(closest_html(answer.closest["citation"], answer.closest["mismatch"], base))
     else:
         by_number = {c.n: c for c in answer.citations}
         sentences = []
@@ -40,6 +44,17 @@ def answer_html(answer: Answer, base: str = "/") -> str:
         parts.append(sources_html(answer.citations, base))
     parts.append("</div>")
     return "".join(parts)
+
+
+def closest_html(citation: Citation, mismatch: str, base: str = "/") -> str:
+    """A refusal's nearest passage, labelled as not an answer and with the reason."""
+    href = escape(base + view_url(citation.doc_id, citation.start_char, citation.end_char))
+    where = " › ".join(escape(part) for part in (citation.title, citation.section) if part)
+    return (
+        f'<div class="closest"><p>Closest passage, not an answer ({escape(mismatch)}):</p>'
+        f"<blockquote>{escape(' '.join(citation.quote.split()))} "
+        f'<a class="open-source" href="{href}" target="_blank" rel="noopener">{where}</a></blockquote></div>'
+    )
 
 
 def _marker(citation: Citation, base: str) -> str:

@@ -42,6 +42,9 @@ CSS = """
 .answer a.cite { font-size: 0.75em; vertical-align: super; text-decoration: none; padding: 0 0.1em; }
 .answer .notice { color: #8a5a00; font-size: 0.9em; }
 .answer .refusal { font-style: italic; }
+.answer .searched { color: #666; font-size: 0.85em; }
+.answer .closest { font-size: 0.9em; color: #555; }
+.answer .closest blockquote { margin: 0.2em 0; padding-left: 0.6em; border-left: 3px dashed #ccc; }
 .answer .unsupported { background: #fde8e8; }
 .answer details.sources { margin-top: 0.5em; font-size: 0.9em; }
 .answer details.sources blockquote { margin: 0.2em 0 0.6em 0; padding-left: 0.6em;

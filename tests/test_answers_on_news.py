@@ -1,0 +1,152 @@
+"""Answers on many short, overlapping news reports: the year, quarter, season and names a question
+states are honoured, answers are of the asked kind, echoes of the question are never the answer, and
+a question the reports do not answer is refused, with the closest passage and why it does not answer.
+"""
+
+import datetime as dt
+import json
+
+import pytest
+
+from assistant.cli import main
+from assistant.pipeline import Assistant
+
+REPORTS = {
+    "wimbledon-2018.txt": (
+        "2018-07-14",
+        "Kerber takes the title",
+        "Angelique Kerber beat Serena Williams 6-3, 6-3 to win the women's singles title at Wimbledon. "
+        "The German lost only one set in the whole tournament.",
+    ),
+    "wimbledon-2019.txt": (
+        "2019-07-13",
+        "Halep takes the title",
+        "Simona Halep beat Serena Williams 6-2, 6-2 to win the women's singles title at Wimbledon. "
+        "The Romanian needed less than an hour on Centre Court.",
+    ),
+    "wimbledon-preview.txt": (
+        "2019-06-28",
+        "Who will win at Wimbledon?",
+        "Who will win the women's singles title at Wimbledon in 2019? Serena Williams is the favourite "
+        "of the bookmakers this year.",
+    ),
+    "nobel-2021.txt": (
+        "2021-10-07",
+        "Literature prize announced",
+        "The Swedish Academy awarded the 2021 Nobel Prize in Literature to the novelist Abdulrazak "
+        "Gurnah. He was born in Zanzibar and lives in England.",
+    ),
+    "super-bowl-faq.txt": (
+        "2021-08-09",
+        "Super Bowl questions",
+        "What is the location and date for the Super Bowl in 2022? Fans have been asking for months.",
+    ),
+    "super-bowl-2022.txt": (
+        "2022-02-14",
+        "Rams win at home",
+        "Super Bowl LVI was played on February 13, 2022, at SoFi Stadium in Inglewood, California. "
+        "The Los Angeles Rams beat the Cincinnati Bengals 23-20.",
+    ),
+    "tesla-q2.txt": (
+        "2019-07-24",
+        "Tesla second quarter",
+        "Tesla reported revenue of $6.35 billion in the second quarter of 2019.",
+    ),
+    "tesla-q3.txt": (
+        "2019-10-23",
+        "Tesla third quarter",
+        "Tesla reported revenue of $6.3 billion in the third quarter of 2019, and a surprise profit.",
+    ),
+    "crown-s3.txt": (
+        "2019-08-10",
+        "The Crown returns",
+        "Season 3 of The Crown premiered on Netflix on November 17, 2019, with Olivia Colman as the Queen.",
+    ),
+    "crown-s4.txt": (
+        "2020-09-01",
+        "The Crown season 4",
+        "Season 4 of The Crown premieres on Netflix on November 15, 2020, and introduces Diana.",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def news(tmp_path_factory, embedder) -> Assistant:
+    root = tmp_path_factory.mktemp("news")
+    articles = root / "articles"
+    articles.mkdir()
+    for name, (published, title, text) in REPORTS.items():
+        (articles / name).write_text(f"---\ntitle: {title}\npublished: {published}\n---\n{text}\n")
+    from assistant.config import Settings
+
+    assistant = Assistant(Settings(index_dir=root / "index"), embedder)
+    assert len(assistant.ingest([articles]).added) == len(REPORTS)
+    return assistant
+
+
+@pytest.mark.parametrize(
+    ("question", "fact", "wrong"),
+    [
+        ("Who won the women's singles Wimbledon in 2019?", "Simona Halep", "Kerber"),
+        ("Who won the women's singles Wimbledon in 2018?", "Angelique Kerber", "Halep"),
+        ("What was Tesla's revenue in Q3 2019?", "$6.3 billion", "$6.35 billion"),
+        ("When does season 4 of The Crown premiere?", "November 15, 2020", "November 17"),
+        ("When did season 3 of The Crown premiere?", "November 17, 2019", "November 15"),
+        ("Who was awarded the 2021 Nobel Prize in Literature?", "Abdulrazak Gurnah", "Kerber"),
+    ],
+)
+def test_the_answer_honours_the_year_quarter_and_season_asked(news, question, fact, wrong):
+    answer = news.ask(question)
+    assert not answer.refused
+    assert fact in answer.answer and wrong not in answer.answer
+    assert answer.status == "answered"
+    assert any(fact in c.quote for c in answer.citations)
+
+
+def test_a_question_shaped_snippet_is_never_the_answer(news):
+    answer = news.ask("What is the location and date for the Super Bowl in 2022?")
+    assert "SoFi Stadium" in answer.answer or "February 13, 2022" in answer.answer
+    assert "What is the location" not in answer.answer
+    wimbledon = news.ask("Who will win the women's singles title at Wimbledon in 2019?")
+    assert "Who will win" not in wimbledon.answer
+
+
+def test_a_year_no_report_covers_is_refused_with_the_closest_passage(news):
+    answer = news.ask("Who won the 2022 Nobel Prize in Literature?")
+    assert answer.refused and answer.status == "closest"
+    assert answer.closest["mismatch"] == "about 2021, not 2022"
+    assert "Gurnah" in answer.closest["citation"].quote
+    assert answer.citations == []
+    body = answer.to_json()
+    assert body["status"] == "closest" and body["closest"]["mismatch"] == "about 2021, not 2022"
+    assert body["constraints"] == ["2022", "Nobel Prize in Literature"]
+    later = news.ask("Who won the women's singles Wimbledon in 2024?")
+    assert later.refused and "not 2024" in later.closest["mismatch"]
+
+
+def test_the_asked_relation_must_be_there(news):
+    assert news.ask("What is Simona Halep's favorite food?").refused
+    assert news.ask("How many children does Abdulrazak Gurnah have?").refused
+
+
+def test_relative_time_is_resolved_and_shown(news):
+    answer = news.ask("Who won the women's singles Wimbledon this year?")
+    year = dt.date.today().year
+    assert answer.time == {
+        "phrase": "this year",
+        "since": f"{year}-01-01",
+        "until": f"{year}-12-31",
+        "basis": f"today, {dt.date.today().isoformat()}",
+    }
+    assert answer.refused, "no report is from this year"
+
+
+def test_cli_json_and_text_show_the_closest_passage(news, capsys):
+    index = str(news.settings.index_dir)
+    assert main(["--index-dir", index, "ask", "--json", "Who won the 2022 Nobel Prize in Literature?"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["status"] == "closest" and body["refused"] is True
+    assert main(["--index-dir", index, "ask", "Who won the 2022 Nobel Prize in Literature?"]) == 0
+    out = capsys.readouterr().out
+    assert "I could not find the answer to that in the articles." in out
+    assert "Closest passage, not an answer (about 2021, not 2022):" in out

@@ -1,0 +1,95 @@
+"""Question constraints as pure logic: what a question pins down, and how a sentence in its passage
+fares against it."""
+
+import datetime as dt
+
+import pytest
+
+from assistant.constraints import analyse, check, mentions, named_things, passage_context
+
+TODAY = dt.date(2026, 11, 28)
+
+
+def context(text: str, title: str = "", published: str = ""):
+    return passage_context(text, title, "", published)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Who won the women's singles Wimbledon in 2019?", ["2019", "Wimbledon"]),
+        ("What was Tesla's revenue in Q3 2019?", ["2019", "Q3", "Tesla"]),
+        ("What was Tesla's revenue in the third quarter of 2019?", ["2019", "Q3", "Tesla"]),
+        ("When does season 4 of The Crown premiere?", ["season 4", "Crown"]),
+        (
+            "Which movie won Best Picture at the 90th Academy Awards?",
+            ["90th", "Best Picture", "Academy Awards"],
+        ),
+        ("Which actor won Best Actor at the 92nd Academy Awards?", ["92nd", "Best Actor", "Academy Awards"]),
+        ("When was Pixel 5a announced?", ["Pixel 5a"]),
+        ("What is the release date of Cyberpunk 2077?", ["Cyberpunk"]),
+        ('Who is the director of "Pretty Woman"?', ["Pretty Woman"]),
+        ("Who is going instead?", []),
+    ],
+)
+def test_questions_state_their_constraints(question, expected):
+    assert analyse(question, TODAY).describe() == expected
+
+
+def test_relative_time_resolves_against_today():
+    last_week = analyse("What happened in Brussels last week?", TODAY).time
+    assert (last_week.since, last_week.until) == ("2026-11-16", "2026-11-22")
+    assert last_week.basis == "today, 2026-11-28"
+    this_year = analyse("Who won Wimbledon this year?", TODAY)
+    assert this_year.years == (2026,)
+    assert analyse("Who won Wimbledon last year?", TODAY).years == (2025,)
+    assert analyse("Who is the latest winner?", TODAY).latest
+
+
+def test_a_passage_about_another_year_conflicts():
+    asked = analyse("Who won Wimbledon in 2019?", TODAY)
+    kerber = "Jul 14, 2018 ... Angelique Kerber beat Serena Williams to win Wimbledon."
+    verdict = check(asked, kerber, context(kerber))
+    assert verdict.conflicts == ["from 2018, not 2019"], "the snippet's dateline dates it"
+    halep = "Simona Halep won the 2019 Wimbledon title."
+    assert check(asked, halep, context(halep)).ok and check(asked, halep, context(halep)).matched == 1
+    other = "Serena Williams won Wimbledon in 2016."
+    assert check(asked, other, context(other)).conflicts == ["about 2016, not 2019"]
+
+
+def test_a_year_read_in_the_passage_the_title_or_the_published_date():
+    asked = analyse("Who won Wimbledon in 2019?", TODAY)
+    sentence = "Halep beat Williams in the final."
+    assert check(asked, sentence, context(sentence, title="Wimbledon 2019: Halep wins")).ok
+    assert check(asked, sentence, context(sentence, published="2019-07-13")).matched > 0
+    assert check(asked, sentence, context(sentence, published="2020-01-05")).unverified  # reported later
+    undated = check(asked, sentence, context(sentence))
+    assert undated.ok and undated.unverified == ["gives no year; the question asks about 2019"]
+
+
+def test_quarters_and_seasons_must_agree():
+    q3 = analyse("What was Tesla's revenue in Q3 2019?", TODAY)
+    second = "Tesla reported revenue of $6.35 billion in the second quarter of 2019."
+    assert check(q3, second, context(second)).conflicts == ["about Q2, not Q3"]
+    third = "Revenue was $6.3 billion in the third quarter of 2019."
+    assert check(q3, third, context(third)).ok
+    season = analyse("When does season 4 of The Crown premiere?", TODAY)
+    three = "Season 3 of The Crown premiered on November 17, 2019."
+    assert check(season, three, context(three)).conflicts == ["about season 3, not season 4"]
+    four = "The fourth season of The Crown arrives on November 15, 2020."
+    assert check(season, four, context(four)).ok
+
+
+def test_model_numbers_must_appear_with_their_name():
+    text = "xenoblade chronicles: definitive edition was released on 2 august 2023"
+    assert not mentions("Xenoblade Chronicles 2", text, set(text.replace(":", "").split()))
+    text = "xenoblade chronicles 2 arrived on december 1, 2017"
+    assert mentions("Xenoblade Chronicles 2", text, set(text.replace(",", "").split()))
+    text = "the german foreign minister"
+    assert mentions("Germany", text, set(text.split())), "an adjective names the country"
+
+
+def test_named_things_skip_question_words_and_years():
+    assert named_things("Who is the CEO of Lego in 2021?") == ["CEO of Lego"]
+    assert named_things("What did the U.S. promise?") == ["U.S."]
+    assert named_things("When was Splatoon 2 released?") == ["Splatoon 2"]
