@@ -13,10 +13,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from llama_index.core.postprocessor.types import BaseNodePostprocessor
-from llama_index.core.schema import NodeWithScore, QueryBundle
-
-from assistant.grounding import STOPWORDS, QuestionKind, new_person_names, question_kind, terms
+from assistant.grounding import STOPWORDS, QuestionKind, new_person_names, terms
 
 MONTH_NAMES = "january february march april may june july august september october november december".split()
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
@@ -57,9 +54,6 @@ RELATIVE = {
     "last year": (-1, "year"), "next year": (1, "year"),
 }  # fmt: skip
 LATEST = re.compile(r"\b(?:latest|most recent|newest|current|currently|now)\b", re.IGNORECASE)
-RANK_BOOST = 0.3
-KIND_BOOST = 0.2  # a passage holding the kind of answer asked for (a full date for "when")
-RANK_PENALTY = 0.5
 YEAR_WINDOW = 10  # a year further than this from the asked one is rarely the same event's (a birth year)
 
 
@@ -393,42 +387,6 @@ def _dateline_day(dateline: str) -> str:
     return f"{year}-{months.index(month_word[:3].lower()) + 1:02d}-{int(day):02d}"
 
 
-class ConstraintRanker(BaseNodePostprocessor):
-    """Reorders retrieved passages by the query's constraints: a passage that satisfies them gains up
-    to RANK_BOOST of its score, one that contradicts them (another year, another season, a missing
-    name) loses RANK_PENALTY of it. Order among passages with the same verdict is kept."""
-
-    today: dt.date | None = None
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "ConstraintRanker"
-
-    def _postprocess_nodes(
-        self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None
-    ) -> list[NodeWithScore]:
-        if not nodes or query_bundle is None:
-            return nodes
-        constraints = analyse(query_bundle.query_str, self.today)
-        kind = question_kind(query_bundle.query_str)
-        if constraints.empty and kind.kind == "any":
-            return nodes
-        rescored = []
-        for result in nodes:
-            meta = result.node.metadata
-            context = passage_context(
-                result.node.get_content(), meta.get("title", ""), meta.get("section", ""),
-                meta.get("published", ""),
-            )  # fmt: skip
-            verdict = check(constraints, "", context)
-            factor = 1 - RANK_PENALTY if verdict.conflicts else 1 + RANK_BOOST * verdict.matched
-            if kind.kind != "any" and holds_kind(kind, context.body, query_bundle.query_str):
-                factor *= 1 + KIND_BOOST
-            factor *= (1 - RANK_PENALTY / 2) ** len(verdict.unmentioned)
-            rescored.append(NodeWithScore(node=result.node, score=float(result.score or 0.0) * factor))
-        return sorted(rescored, key=lambda r: -(r.score or 0.0))
-
-
 _FULL_DATE = re.compile(
     rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d\d|\d{{1,2}}\s+{_MONTH},?\s+(?:19|20)\d\d)\b"
 )
@@ -443,6 +401,6 @@ def holds_kind(kind: QuestionKind, body: str, question: str) -> bool:
         return bool(_AMOUNT.search(body))
     if kind.kind in ("number", "age"):
         return bool(re.search(r"\d", body))
-    if kind.kind in ("name", "thing", "place"):
+    if kind.kind == "name":
         return bool(new_person_names(body, question))
-    return True
+    return True  # places and named things have no pattern cheap and sure enough to rank by

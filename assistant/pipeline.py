@@ -29,7 +29,7 @@ from assistant.answer import (
 from assistant.atomic import write_atomically
 from assistant.chunking import sentence_spans
 from assistant.config import UPLOADS, Settings
-from assistant.constraints import ConstraintRanker, analyse
+from assistant.constraints import analyse
 from assistant.corpus import parse_article
 from assistant.embeddings import Embedder, load_embedder
 from assistant.entities import EntityRecognizer
@@ -40,7 +40,7 @@ from assistant.ingest import IngestReport, ingest, ingest_articles
 from assistant.keyword import LiveKeywordIndex
 from assistant.llm import LLMBackend, LLMFailure, build_llm
 from assistant.prompts import load_prompt
-from assistant.retrieval import Filters, build_retriever, load_reranker
+from assistant.retrieval import ConstraintRanker, Filters, build_retriever, load_reranker
 from assistant.store import Store, open_store
 
 MAX_QUERY_CHARS = 2000

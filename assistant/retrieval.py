@@ -3,10 +3,13 @@
 Hybrid, the default, fuses the dense and the keyword rankings with weighted reciprocal rank fusion:
 score = sum over rankings of weight / (rrf_k + rank). Each ranking contributes its top candidates;
 a passage found by only one of them still counts. Filters (article, source, date range) apply to both.
+`ConstraintRanker` then reorders the candidates by what the question pins down (its year, season,
+names) and the kind of answer it asks for.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,8 +18,10 @@ from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import BaseNode, NodeWithScore, QueryBundle
 
 from assistant.config import RETRIEVERS, Settings
+from assistant.constraints import analyse, check, holds_kind, passage_context
 from assistant.embeddings import Embedder, resolve_model
 from assistant.errors import AssistantError, ModelLoadError
+from assistant.grounding import question_kind
 from assistant.keyword import LiveKeywordIndex
 from assistant.store import Store
 
@@ -24,6 +29,10 @@ from assistant.store import Store
 # and the score llama-index's reranker keeps. A model must never read it: a reranker or an LLM shown
 # "scores: 0.83" beside the passage judges the number, not the text.
 RANKING_METADATA_KEYS = ("scores", "retrieval_score")
+
+RANK_BOOST = 0.3  # a passage meeting all of the question's constraints gains this share of its score
+RANK_PENALTY = 0.5  # one contradicting them loses this share
+KIND_BOOST = 0.2  # a passage holding the kind of answer asked for (a full date for "when")
 
 
 @dataclass(frozen=True)
@@ -234,3 +243,39 @@ def load_reranker(model: str, candidates: int) -> BaseNodePostprocessor:
             f"cannot load reranker {model!r} ({type(exc).__name__}); set ASSISTANT_RERANKER to a local "
             "CrossEncoder folder, or to an empty value to turn reranking off"
         ) from exc
+
+
+class ConstraintRanker(BaseNodePostprocessor):
+    """Reorders retrieved passages by the query's constraints: a passage that satisfies them gains up
+    to RANK_BOOST of its score, one that contradicts them (another year, another season, a missing
+    name) loses RANK_PENALTY of it. Order among passages with the same verdict is kept."""
+
+    today: dt.date | None = None
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "ConstraintRanker"
+
+    def _postprocess_nodes(
+        self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None
+    ) -> list[NodeWithScore]:
+        if not nodes or query_bundle is None:
+            return nodes
+        constraints = analyse(query_bundle.query_str, self.today)
+        kind = question_kind(query_bundle.query_str)
+        if constraints.empty and kind.kind == "any":
+            return nodes
+        rescored = []
+        for result in nodes:
+            meta = result.node.metadata
+            context = passage_context(
+                result.node.get_content(), meta.get("title", ""), meta.get("section", ""),
+                meta.get("published", ""),
+            )  # fmt: skip
+            verdict = check(constraints, "", context)
+            factor = 1 - RANK_PENALTY if verdict.conflicts else 1 + RANK_BOOST * verdict.matched
+            if kind.kind != "any" and holds_kind(kind, context.body, query_bundle.query_str):
+                factor *= 1 + KIND_BOOST
+            factor *= (1 - RANK_PENALTY / 2) ** len(verdict.unmentioned)
+            rescored.append(NodeWithScore(node=result.node, score=float(result.score or 0.0) * factor))
+        return sorted(rescored, key=lambda r: -(r.score or 0.0))

@@ -185,7 +185,7 @@ def test_a_repeated_valid_marker_is_not_reported_as_pointing_nowhere(embedded_se
     assert answer.sentences[0].supported and len(answer.citations) == 1
     assert not any("pointed at no passage" in w for w in answer.warnings)
     doubled = ground_generated_answer(
-        "Who goes?", generated.replace(".", " [9]."), passages, embedded_seeded.embedder,
+        "Who goes?", f"{generated[:-1]}[9].", passages, embedded_seeded.embedder,
         embedded_seeded.settings, 0.9,
     )  # fmt: skip
     assert any("Removed 1 citation marker(s)" in w for w in doubled.warnings)

@@ -57,5 +57,7 @@ def test_follow_up_shows_what_was_searched_and_a_refusal_its_closest_passage():
     assert "Searched for: &lt;b&gt;Nobel&lt;/b&gt; 2022 Who won in 2022?" in html
     assert "Closest passage, not an answer (about 2021, not &lt;i&gt;2022&lt;/i&gt;)" in html
     assert "<script" not in html and "Sources" not in html
-    plain = answer_html(Answer(question="q", answer="a", refused=True, mode="extractive", standalone_question="q"))
+    plain = answer_html(
+        Answer(question="q", answer="a", refused=True, mode="extractive", standalone_question="q")
+    )
     assert "Searched for" not in plain and "Closest passage" not in plain
