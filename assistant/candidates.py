@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.constraints import DATELINE, named_things
+from assistant.constraints import DATELINE, FULL_DATE, named_things
 from assistant.entities import EntityRecognizer
 from assistant.grounding import (
     _AGE,
@@ -54,6 +54,7 @@ _MONEY = re.compile(
     r"\s+(?:million\s+|billion\s+)?(?:dollars|euros|pounds|yen|francs|yuan|rupees)\b",
     re.IGNORECASE,
 )
+_WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
 _MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
 COMPETING = re.compile(
     r"\b(?:won|win|wins|winner|winners|beat|beaten|defeated|lost|runner-up|runners-up|champions?|"
@@ -132,6 +133,7 @@ def candidates(
                 if _is_new(m.group(0), known, kind)
             ]
         elif kind.kind == "date":
+            found += [(m.group(0), 0.9, m.start()) for m in FULL_DATE.finditer(text, body)]
             found += [
                 (m.group(0), 0.5 * _specificity(kind, m.group(0)), m.start())
                 for m in _DATE.finditer(text, body)
@@ -145,8 +147,11 @@ def candidates(
             found = [(m.group(0), 1.0, m.start()) for m in _AGE.finditer(text, body)]
         if kind.counted and kind.counted not in text.lower():
             found = []
-        if kind.kind == "date" and years:  # "the 2021 draft" is not on a day of 2020
-            found = [(c, w, start) for c, w, start in found if not _other_year(c, years)]
+        if kind.kind == "date" and years and any(_other_year(c, years) for c, _, _ in found):
+            # "the 2021 draft" is not on a day of 2020, nor on the weekday named with it
+            found = [
+                (c, w, start) for c, w, start in found if set(re.findall(r"\b(?:19|20)\d\d\b", c)) & years
+            ]
         places = _anchor_offsets(text, body, anchors, years)
         result.append(
             [(c, w * _proximity(start, len(c), places) * role(text, start, len(c))) for c, w, start in found]
@@ -242,10 +247,10 @@ def _is_new(text: str, known: set[str], kind: QuestionKind) -> bool:
 
 
 def answer_key(candidate: str) -> str:
-    """Candidates that are the same answer get the same key: case, articles, ordinal suffixes and
-    month spellings ("Nov. 15th" and "November 15, 2020" share "nov 15")."""
+    """Candidates that are the same answer get the same key: case, articles, weekdays, ordinal
+    suffixes and month spellings ("Thursday, Nov. 15th" and "November 15, 2020" share "nov 15")."""
     words = re.findall(r"[\w$.]+", candidate.lower())
-    words = [w.strip(".") for w in words if w not in ("the", "a", "an", "of", "on")]
+    words = [w.strip(".") for w in words if w not in ("the", "a", "an", "of", "on") and w not in _WEEKDAYS]
     words = [re.sub(r"^(\d+)(?:st|nd|rd|th)$", r"\1", w) for w in words]
     words = [w[:3] if re.fullmatch(rf"(?i:{_MONTHS})[a-z]*", w) else w for w in words]
     return " ".join(w for w in words if w).strip()

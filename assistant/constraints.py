@@ -41,8 +41,9 @@ _ORDINAL_WORDS = (
 )
 # Named things in a question: quoted titles, then runs of capitalised words or words with digits.
 _QUOTED = re.compile(r"[\"“]([^\"”]{2,80})[\"”]")
+_NAME_WORD = r"(?:[A-Z]|[a-z]+[A-Z])[\w'’.&-]*"  # "Wimbledon", "U.S.", "iPhone"
 _CAPITALISED_RUN = re.compile(
-    r"[A-Z][\w'’.&-]*(?:\s+(?:\d+[a-z]?\b|(?:(?:of|the|and|de|for|in)\s+)?[A-Z][\w'’.&-]*))*"
+    rf"{_NAME_WORD}(?:\s+(?:\d+[a-z]?\b|(?:(?:of|the|and|de|for|in)\s+)?{_NAME_WORD}))*"
 )
 QUESTION_WORDS = frozenset(
     "who whom whose what which when where why how is are was were do does did will would can could "
@@ -151,6 +152,7 @@ def named_things(question: str) -> list[str]:
         name = " ".join(words).strip("?,!:;'’")
         name = name if re.search(r"\.\w", name) else name.rstrip(".")  # "U.S." keeps its dot
         name = re.sub(r"['’]s$", "", name)
+        name = _EDITION.sub("", name).strip()  # "Season 17" is checked as an edition
         if not name or _QUARTER.fullmatch(name) or name.isdigit():
             continue
         if not any(c.isupper() for c in name) or name.lower() in MONTH_NAMES:
@@ -165,8 +167,8 @@ def name_tokens(name: str) -> tuple[set[str], set[str]]:
     """(phrases that must all appear, words of which half must appear): numbers and codes such as
     "5a" or "II" tell editions and models apart, so they are required together with the word before
     them ("chronicles 2", not any "2"); other words are not."""
-    words = [w.lower().strip("'’.,:;!?()").removesuffix("'s").removesuffix("’s") for w in name.split()]
-    words = [w for w in words if w]
+    words = [w.removesuffix("'s").removesuffix("’s") for w in re.findall(r"[\w'’]+", name.lower())]
+    words = [w.strip("'’") for w in words if w.strip("'’")]
     required, others = set(), set()
     for i, word in enumerate(words):
         if any(c.isdigit() for c in word) or re.fullmatch(r"[ivx]{2,4}", word):
@@ -387,7 +389,7 @@ def _dateline_day(dateline: str) -> str:
     return f"{year}-{months.index(month_word[:3].lower()) + 1:02d}-{int(day):02d}"
 
 
-_FULL_DATE = re.compile(
+FULL_DATE = re.compile(
     rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d\d|\d{{1,2}}\s+{_MONTH},?\s+(?:19|20)\d\d)\b"
 )
 _AMOUNT = re.compile(r"[$€£]\s?\d|\b\d+(?:[.,]\d+)?\s?(?:million|billion|trillion|bn|m)\b", re.IGNORECASE)
@@ -396,7 +398,7 @@ _AMOUNT = re.compile(r"[$€£]\s?\d|\b\d+(?:[.,]\d+)?\s?(?:million|billion|tril
 def holds_kind(kind: QuestionKind, body: str, question: str) -> bool:
     """A cheap pattern check, for ranking, that a passage holds the kind of answer asked for."""
     if kind.kind == "date":
-        return bool(_FULL_DATE.search(body))
+        return bool(FULL_DATE.search(body))
     if kind.kind == "money":
         return bool(_AMOUNT.search(body))
     if kind.kind in ("number", "age"):

@@ -78,6 +78,7 @@ class Scored:
     relation: bool = True  # shares the asked relation (a word of it, or closeness in meaning)
     echo: bool = False
     bonus: float = 0.0
+    constraints_named: int = 0  # how many named things the question states
 
     @property
     def score(self) -> float:
@@ -87,7 +88,13 @@ class Scored:
 
     @property
     def eligible(self) -> bool:
-        return self.fits and self.verdict.ok and not self.echo
+        return self.fits and self.verdict.ok and not self.echo and not self.off_subject
+
+    @property
+    def off_subject(self) -> bool:
+        """Its article names none of the question's named things (a US Open report for a question
+        about the British Open)."""
+        return bool(self.constraints_named) and len(self.verdict.unmentioned) == self.constraints_named
 
 
 @dataclass
@@ -177,6 +184,7 @@ def score_sentences(
                 or bool(relation & (found | heading_terms))
                 or sim >= RELATION_COSINE,
                 echo=_is_echo(s.text, found, question_terms, held),
+                constraints_named=len(constraints.entities),
             )
         )
     if context:
@@ -301,34 +309,36 @@ def _vote(
     constrained = any(scored[i].verdict.matched or scored[i].verdict.unverified for i in eligible)
     top = max(_rank_key(scored[i])[0] for i in eligible)
     voters = [i for i in eligible if _rank_key(scored[i])[0] >= top - VOTE_MARGIN]
-    support: dict[str, dict[str, float]] = defaultdict(dict)
     shown: dict[str, str] = {}
+    for i in eligible:
+        for candidate, _ in scored[i].answers:
+            shown.setdefault(answer_key(candidate), candidate)
+    shown.pop("", None)
+    if not shown:
+        return "", 1, eligible, 1.0
+    # "July" and "July 21, 2017" are one answer, even when the fuller form is in a sentence that
+    # does not vote
+    group = merge_partial(list(shown))
+    totals: dict[str, dict[str, float]] = defaultdict(dict)
     for i in voters:
         item = scored[i]
+        article = articles[item.sentence.passage]
+        strength = item.score * (0.5 + 0.5 * item.verdict.matched if constrained else 1.0)
         for candidate, weight in item.answers:
             key = answer_key(candidate)
-            if not key:
-                continue
-            shown.setdefault(key, candidate)
-            article = articles[item.sentence.passage]
-            strength = item.score * weight * (0.5 + 0.5 * item.verdict.matched if constrained else 1.0)
-            support[key][article] = max(support[key].get(article, 0.0), strength)
-    if not support:
+            if key:
+                votes = totals[group[key]]
+                votes[article] = max(votes.get(article, 0.0), strength * weight)
+    if not totals:
         return "", 1, eligible, 1.0
-    keys = merge_partial(list(support))
-    totals: dict[str, dict[str, float]] = defaultdict(dict)
-    for key, passages in support.items():
-        for passage, value in passages.items():
-            target = totals[keys[key]]
-            target[passage] = max(target.get(passage, 0.0), value)
     ranked = sorted(totals, key=lambda k: (sum(totals[k].values()), max(totals[k].values())), reverse=True)
     winner = ranked[0]
     runner_up = sum(totals[ranked[1]].values()) if len(ranked) > 1 else 0.0
     margin = 1 - runner_up / (sum(totals[winner].values()) or 1.0)
-    members = {k for k in support if keys[k] == winner}
+    members = {k for k in shown if group[k] == winner}
     holding = [i for i in eligible if any(answer_key(c) in members for c, _ in scored[i].answers)]
     agreeing = len({articles[scored[i].sentence.passage] for i in holding})
-    return shown.get(winner, winner), agreeing, holding, margin
+    return shown[winner], agreeing, holding, margin
 
 
 def _rank_key(item: Scored, answer: str = "") -> tuple[float, float]:
