@@ -40,7 +40,7 @@ _ORDINAL_WORDS = (
     "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth".split()
 )
 # Named things in a question: quoted titles, then runs of capitalised words or words with digits.
-_QUOTED = re.compile(r"[\"“]([^\"”]{2,80})[\"”]")
+_QUOTED = re.compile(r"[\"“]([A-Z0-9][\w\s'’:,.!?&-]{1,79})[\"”]")  # a title, not code or markup
 _NAME_WORD = r"(?:[A-Z]|[a-z]+[A-Z])[\w'’.&-]*"  # "Wimbledon", "U.S.", "iPhone"
 _CAPITALISED_RUN = re.compile(
     rf"{_NAME_WORD}(?:\s+(?:\d+[a-z]?\b|(?:(?:of|the|and|de|for|in)\s+)?{_NAME_WORD}))*"

@@ -61,6 +61,7 @@ class Event:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_MARKUP = re.compile(r"</?[A-Za-z][^<>]{0,200}>")  # HTML tags pasted into a question mean nothing to search
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -317,10 +318,11 @@ def _ms_since(started: float) -> float:
 
 
 def clean_query(query: str) -> str:
-    """Control characters become spaces; empty, oversized and undecodable queries are refused."""
+    """Control characters and HTML tags become spaces; empty, oversized and undecodable queries are
+    refused."""
     if _SURROGATE.search(query):  # bytes that were not UTF-8 (argv) or a lone \ud800 escape (JSON)
         raise AssistantError("the question holds characters that are not valid Unicode text")
-    query = " ".join(_CONTROL.sub(" ", query).split())
+    query = " ".join(_MARKUP.sub(" ", _CONTROL.sub(" ", query)).split())
     if not query:
         raise AssistantError("the question is empty; type a question about the articles")
     if len(query) > MAX_QUERY_CHARS:

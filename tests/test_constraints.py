@@ -93,3 +93,4 @@ def test_named_things_skip_question_words_and_years():
     assert named_things("Who is the CEO of Lego in 2021?") == ["CEO of Lego"]
     assert named_things("What did the U.S. promise?") == ["U.S."]
     assert named_things("When was Splatoon 2 released?") == ["Splatoon 2"]
+    assert named_things('<img onerror="window.x = 5"> How much do tours cost?') == [], "markup is no title"
