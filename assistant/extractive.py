@@ -267,16 +267,7 @@ def answer_extractively(
     """Quote the passage sentences that best answer the question, each followed by its marker."""
     choice = choose(question, query, passages, embedder, recognizer, settings, context=context, today=today)
     if should_refuse(question, passages, choice.confidence, settings):
-        answer = refused(question, EXTRACTIVE, passages, choice.confidence)
-        if choice.closest is not None:
-            closest = choice.scored[choice.closest]
-            builder = CitationBuilder(passages)
-            n = builder.cite(closest.sentence.passage, closest.sentence.start, closest.sentence.end)
-            answer.closest = {
-                "citation": builder.citations[n - 1],
-                "mismatch": closest.verdict.mismatch(),
-            }
-        return answer
+        return refusal(question, EXTRACTIVE, passages, choice)
     builder = CitationBuilder(passages)
     sentences = []
     for i in choice.chosen:
@@ -284,6 +275,17 @@ def answer_extractively(
         n = builder.cite(sentence.passage, sentence.start, sentence.end)
         sentences.append(AnswerSentence(tidy(sentence.text), [n]))
     return builder.answer(question, EXTRACTIVE, sentences, choice.confidence)
+
+
+def refusal(question: str, mode: str, passages: list[NodeWithScore], choice: Choice) -> Answer:
+    """The refusal, carrying the closest passage and its mismatch when a constraint ruled it out."""
+    answer = refused(question, mode, passages, choice.confidence)
+    if choice.closest is not None:
+        closest = choice.scored[choice.closest]
+        builder = CitationBuilder(passages)
+        n = builder.cite(closest.sentence.passage, closest.sentence.start, closest.sentence.end)
+        answer.closest = {"citation": builder.citations[n - 1], "mismatch": closest.verdict.mismatch()}
+    return answer
 
 
 def should_refuse(

@@ -24,7 +24,6 @@ from assistant.answer import (
     answer_prompt,
     ground_generated_answer,
     passage_summary,
-    refused,
 )
 from assistant.atomic import write_atomically
 from assistant.chunking import sentence_spans
@@ -34,7 +33,7 @@ from assistant.corpus import parse_article
 from assistant.embeddings import Embedder, load_embedder
 from assistant.entities import EntityRecognizer
 from assistant.errors import ArticleError, AssistantError
-from assistant.extractive import answer_extractively, choose, should_refuse
+from assistant.extractive import answer_extractively, choose, refusal, should_refuse
 from assistant.grounding import terms
 from assistant.ingest import IngestReport, ingest, ingest_articles
 from assistant.keyword import LiveKeywordIndex
@@ -244,11 +243,10 @@ class Assistant:
         started = time.perf_counter()
         answer: Answer | None = None
         if use_llm:
-            confidence = choose(
-                question, standalone, passages, self.embedder, self.recognizer, self.settings
-            ).confidence
+            choice = choose(question, standalone, passages, self.embedder, self.recognizer, self.settings)
+            confidence = choice.confidence
             if should_refuse(question, passages, confidence, self.settings):
-                answer = refused(question, LLM, passages, confidence)
+                answer = refusal(question, LLM, passages, choice)
             else:
                 try:
                     pieces = []
