@@ -258,20 +258,15 @@ def check(constraints: Constraints, sentence: str, context: PassageContext) -> V
 
 def _check_year(year: int, sentence: str, context: PassageContext, verdict: Verdict) -> None:
     near = lambda found: {y for y in found if y != year and abs(y - year) <= YEAR_WINDOW}  # noqa: E731
-    in_sentence = {int(y) for y in _YEAR.findall(sentence)}
-    if year in in_sentence:
-        verdict.matched += 1
-        return
-    if near(in_sentence):
-        verdict.conflicts.append(f"about {_years(near(in_sentence))}, not {year}")
-        return
-    in_passage = {int(y) for y in _YEAR.findall(f"{context.heading}\n{context.body}")}
-    if year in in_passage:
-        verdict.matched += 0.75
-        return
-    if near(in_passage):
-        verdict.conflicts.append(f"about {_years(near(in_passage))}, not {year}")
-        return
+    passage = f"{context.heading}\n{context.body}"
+    for text, weight in ((sentence, 1.0), (passage, 0.75)):  # the sentence first, then its passage
+        found = {int(y) for y in _YEAR.findall(text)}
+        if year in found:
+            verdict.matched += weight
+            return
+        if near(found):
+            verdict.conflicts.append(f"about {_years(near(found))}, not {year}")
+            return
     if context.dated == year:
         verdict.matched += 0.4
     elif context.dated is None:

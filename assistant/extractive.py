@@ -254,18 +254,9 @@ def choose(
 
 
 def answer_extractively(
-    question: str,
-    query: str,
-    passages: list[NodeWithScore],
-    embedder: Embedder,
-    recognizer: EntityRecognizer | None,
-    settings: Settings,
-    *,
-    context: str = "",
-    today: dt.date | None = None,
+    question: str, passages: list[NodeWithScore], choice: Choice, settings: Settings
 ) -> Answer:
-    """Quote the passage sentences that best answer the question, each followed by its marker."""
-    choice = choose(question, query, passages, embedder, recognizer, settings, context=context, today=today)
+    """Quote the chosen sentences, each followed by its marker; or refuse (see `choose`)."""
     if should_refuse(question, passages, choice.confidence, settings):
         return refusal(question, EXTRACTIVE, passages, choice)
     builder = CitationBuilder(passages)

@@ -262,9 +262,10 @@ class Assistant:
                     yield Event("notice", warnings[-1])
         if answer is None:
             context = str(turns[-1].get("answer", "")) if turns and standalone != question else ""
-            answer = answer_extractively(
+            choice = choose(
                 question, standalone, passages, self.embedder, self.recognizer, self.settings, context=context
             )
+            answer = answer_extractively(question, passages, choice, self.settings)
             yield Event("token", answer.answer)
         timings["answer"] = _ms_since(started)
         answer.standalone_question = standalone
