@@ -86,6 +86,17 @@ def test_chat_answers_with_a_marker_and_the_source_opens_highlighted(page, web_s
     screenshot(article, "article.png")
 
 
+def test_a_follow_up_is_answered_and_shows_what_was_searched(page, web_server):
+    page.goto(web_server.url + "/")
+    first = ask(page, "Why is Marco Rubio not attending the NATO meeting?")
+    expect(first.locator(".searched")).to_have_count(0)
+    follow = ask(page, "Who is going instead?")
+    expect(follow).to_contain_text("Christopher Landau")
+    expect(follow.locator(".searched")).to_have_text(
+        "Searched for: Why is Marco Rubio not attending the NATO meeting? Who is going instead?"
+    )
+
+
 def test_refusal_feedback_and_new_conversation(page, web_server):
     page.goto(web_server.url + "/")
     answer = ask(page, "On what date is the meeting?")
