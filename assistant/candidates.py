@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.constraints import DATELINE, FULL_DATE, named_things
+from assistant.constraints import DATELINE, FULL_DATE, MONTH_NAMES, YEAR_WORD, named_things
 from assistant.entities import EntityRecognizer
 from assistant.grounding import (
     _AGE,
@@ -55,7 +55,7 @@ _MONEY = re.compile(
     re.IGNORECASE,
 )
 _WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
-_MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+_MONTHS = "|".join(month[:3] for month in MONTH_NAMES)
 COMPETING = re.compile(
     r"\b(?:won|win|wins|winner|winners|beat|beaten|defeated|lost|runner-up|runners-up|champions?|"
     r"finalists?|qualified|medals?|title)\b",
@@ -109,7 +109,7 @@ def candidates(
     typed = recognizer.entities([s.text for s in sentences]) if recognizer else [() for _ in sentences]
     role = _result_role(question) if kind.kind in ("name", "place", "thing") else (lambda *_: 1.0)
     anchors = set(terms(question)) - FRAME_WORDS
-    years = set(re.findall(r"\b(?:19|20)\d\d\b", asked))
+    years = set(YEAR_WORD.findall(asked))
     result = []
     for sentence, entities in zip(sentences, typed, strict=True):
         text = sentence.text
@@ -149,9 +149,7 @@ def candidates(
             found = []
         if kind.kind == "date" and years and any(_other_year(c, years) for c, _, _ in found):
             # "the 2021 draft" is not on a day of 2020, nor on the weekday named with it
-            found = [
-                (c, w, start) for c, w, start in found if set(re.findall(r"\b(?:19|20)\d\d\b", c)) & years
-            ]
+            found = [(c, w, start) for c, w, start in found if set(YEAR_WORD.findall(c)) & years]
         places = _anchor_offsets(text, body, anchors, years)
         result.append(
             [(c, w * _proximity(start, len(c), places) * role(text, start, len(c))) for c, w, start in found]
@@ -188,7 +186,7 @@ def _is_headline(text: str) -> bool:
 
 
 def _other_year(candidate: str, years: set[str]) -> bool:
-    found = set(re.findall(r"\b(?:19|20)\d\d\b", candidate))
+    found = set(YEAR_WORD.findall(candidate))
     return bool(found) and not found & years
 
 

@@ -1,7 +1,7 @@
 """Question constraints: what a question pins down, and whether a passage sentence honours it.
 
 Question in: the years, quarters, editions ("Season 17", "90th"), named things and relative time
-("last year", "latest") it names. Sentence and passage in: a verdict, matched or in conflict, with
+("last year", "yesterday") it names. Sentence and passage in: a verdict, matched or in conflict, with
 the mismatch said in words ("about 2018, not 2019"). A year belongs to the event when the quoted
 sentence names it; failing that the passage's title, section or text; failing that the passage's
 date (its published date, or the dateline a news snippet opens with), which is weaker evidence.
@@ -10,6 +10,7 @@ date (its published date, or the dateline a news snippet opens with), which is w
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -22,7 +23,8 @@ DATELINE = re.compile(
     rf"^\s*(?:{_MONTH}\s+\d{{1,2}},?\s+(?P<y1>(?:19|20)\d\d)|\d{{1,2}}\s+{_MONTH},?\s+(?P<y2>(?:19|20)\d\d)"
     r"|\d+\s+(?:minutes?|hours?|days?|weeks?)\s+ago)\s*(?:\.\.\.|…|-|–|—|·|\|)\s*"
 )
-_YEAR = re.compile(r"(?<![\d$.,])((?:19|20)\d\d)(?![\d,]|\.\d)")
+_YEAR = re.compile(r"(?<![\d$.,])((?:19|20)\d\d)(?![\d,]|\.\d)")  # not in "$2019" or "2,019"
+YEAR_WORD = re.compile(r"\b(?:19|20)\d\d\b")  # any year-looking word, as in "Dec 2020" or "2020-21"
 _QUARTER = re.compile(
     r"\b(?:q([1-4])|([1-4])q|(first|second|third|fourth|1st|2nd|3rd|4th) quarter)\b", re.IGNORECASE
 )
@@ -54,7 +56,6 @@ RELATIVE = {
     "this month": (0, "month"), "last month": (-1, "month"), "this year": (0, "year"),
     "last year": (-1, "year"), "next year": (1, "year"),
 }  # fmt: skip
-LATEST = re.compile(r"\b(?:latest|most recent|newest|current|currently|now)\b", re.IGNORECASE)
 YEAR_WINDOW = 10  # a year further than this from the asked one is rarely the same event's (a birth year)
 
 
@@ -80,7 +81,6 @@ class Constraints:
     editions: tuple[tuple[str, str], ...] = ()  # ("season", "17"), ("th", "90") for "90th ..."
     entities: tuple[str, ...] = ()  # named things the passage must mention
     time: TimeResolution | None = None
-    latest: bool = False  # "latest", "current": the most recently dated passage wins ties
 
     @property
     def empty(self) -> bool:
@@ -104,6 +104,7 @@ class Verdict:
     conflicts: list[str] = field(default_factory=list)  # each mismatch, in words
     unmentioned: list[str] = field(default_factory=list)  # named things of the question it never names
     unverified: list[str] = field(default_factory=list)  # constraints it neither meets nor breaks
+    off_subject: bool = False  # its article names none of the question's named things
 
     def mismatch(self) -> str:
         return "; ".join(self.conflicts + self.unverified)
@@ -134,7 +135,6 @@ def analyse(question: str, today: dt.date | None = None) -> Constraints:
         editions=editions,
         entities=tuple(named_things(question)),
         time=time,
-        latest=bool(LATEST.search(question)),
     )
 
 
@@ -203,6 +203,13 @@ class PassageContext:
     published: str  # YYYY-MM-DD or ""
     article: str = ""  # all retrieved text of its article: where a named thing may be mentioned
 
+    @functools.cached_property
+    def words(self) -> tuple[str, set[str]]:
+        """The lower-cased text a named thing is looked for in, and its words and stems; worked out
+        once per passage, however many of its sentences are checked."""
+        lowered = f"{self.heading}\n{self.body}\n{self.article}".lower()
+        return lowered, set(re.findall(r"[\w']+", lowered)) | set(terms(lowered))
+
 
 def passage_context(text: str, title: str, section: str, published: str, article: str = "") -> PassageContext:
     match = DATELINE.match(text)
@@ -238,14 +245,15 @@ def check(constraints: Constraints, sentence: str, context: PassageContext) -> V
     for edition in constraints.editions:
         checks += 1
         _check_edition(edition, sentence, context, verdict)
-    passage_lower = f"{context.heading}\n{context.body}\n{context.article}".lower()
-    passage_words = set(re.findall(r"[\w']+", passage_lower)) | set(terms(passage_lower))
+    passage_lower, passage_words = context.words
     for name in constraints.entities:
         checks += 1
         if mentions(name, passage_lower, passage_words):
             verdict.matched += 1
         else:  # a paraphrase may name it otherwise ("Washington" for "the State Department")
             verdict.unmentioned.append(name)
+    # a US Open report for a question about the British Open
+    verdict.off_subject = bool(constraints.entities) and len(verdict.unmentioned) == len(constraints.entities)
     if constraints.time and not constraints.years and context.published:
         checks += 1
         if constraints.time.since <= context.published <= constraints.time.until:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -34,6 +33,7 @@ from assistant.answer import Answer, AnswerSentence, CitationBuilder, refused
 from assistant.candidates import FRAME_WORDS, answer_key, candidates, merge_partial
 from assistant.config import Settings
 from assistant.constraints import (
+    YEAR_WORD,
     Constraints,
     Verdict,
     analyse,
@@ -78,7 +78,6 @@ class Scored:
     relation: bool = True  # shares the asked relation (a word of it, or closeness in meaning)
     echo: bool = False
     bonus: float = 0.0
-    constraints_named: int = 0  # how many named things the question states
 
     @property
     def score(self) -> float:
@@ -88,13 +87,7 @@ class Scored:
 
     @property
     def eligible(self) -> bool:
-        return self.fits and self.verdict.ok and not self.echo and not self.off_subject
-
-    @property
-    def off_subject(self) -> bool:
-        """Its article names none of the question's named things (a US Open report for a question
-        about the British Open)."""
-        return bool(self.constraints_named) and len(self.verdict.unmentioned) == self.constraints_named
+        return self.fits and self.verdict.ok and not self.echo and not self.verdict.off_subject
 
 
 @dataclass
@@ -108,7 +101,6 @@ class Choice:
     answer: str = ""  # the candidate answer quoted, when the question asks for a kind of answer
     closest: int | None = None  # the best sentence that failed a constraint, when it beats the chosen one
     constraints: Constraints = field(default_factory=Constraints)
-    margin: float = 1.0  # the chosen answer's lead over the next candidate, 0-1
     agreeing: int = 1  # articles giving the chosen answer
 
 
@@ -184,7 +176,6 @@ def score_sentences(
                 or bool(relation & (found | heading_terms))
                 or sim >= RELATION_COSINE,
                 echo=_is_echo(s.text, found, question_terms, held),
-                constraints_named=len(constraints.entities),
             )
         )
     if context:
@@ -220,10 +211,10 @@ def choose(
     closest = max(failed, key=lambda i: scored[i].score) if failed else None
     if not eligible:
         return Choice(scored, vectors, [], 0.0, closest=closest, constraints=constraints)
-    answer, agreeing, margin = "", 1, 1.0
+    answer, agreeing = "", 1
     if kind.kind != "any":
         articles = [p.node.metadata.get("doc_id", "") for p in passages]
-        answer, agreeing, eligible, margin = _vote(scored, eligible, articles)
+        answer, agreeing, eligible = _vote(scored, eligible, articles)
     ranked = sorted(eligible, key=lambda i: _rank_key(scored[i], answer), reverse=True)
     if constraints.years and all(scored[i].verdict.unverified for i in eligible):
         # nothing says the answer is about the asked year: the nearest miss, not an answer
@@ -249,7 +240,7 @@ def choose(
         closest = None  # the nearest miss is worth showing only when it beats what was found
     return Choice(
         scored, vectors, chosen, min(confidence, 1.0), answer=answer, closest=closest,
-        constraints=constraints, margin=margin, agreeing=agreeing,
+        constraints=constraints, agreeing=agreeing,
     )  # fmt: skip
 
 
@@ -291,14 +282,12 @@ def should_refuse(
 # --- the parts --------------------------------------------------------------------------------
 
 
-def _vote(
-    scored: list[Scored], eligible: list[int], articles: list[str]
-) -> tuple[str, int, list[int], float]:
+def _vote(scored: list[Scored], eligible: list[int], articles: list[str]) -> tuple[str, int, list[int]]:
     """The candidate answer best supported across articles. The sentences within VOTE_MARGIN of the
     best vote: each article adds, for each candidate, its best such sentence's score times the
     candidate's weight (so one article's repetitions count once), and, when the question states
     constraints, times how well the sentence meets them. Returns the answer, how many
-    articles give it, the eligible sentences that hold it, and its margin over the runner-up (0-1)."""
+    articles give it, and the eligible sentences that hold it."""
     constrained = any(scored[i].verdict.matched or scored[i].verdict.unverified for i in eligible)
     top = max(_rank_key(scored[i])[0] for i in eligible)
     voters = [i for i in eligible if _rank_key(scored[i])[0] >= top - VOTE_MARGIN]
@@ -308,7 +297,7 @@ def _vote(
             shown.setdefault(answer_key(candidate), candidate)
     shown.pop("", None)
     if not shown:
-        return "", 1, eligible, 1.0
+        return "", 1, eligible
     # "July" and "July 21, 2017" are one answer, even when the fuller form is in a sentence that
     # does not vote
     group = merge_partial(list(shown))
@@ -323,15 +312,12 @@ def _vote(
                 votes = totals[group[key]]
                 votes[article] = max(votes.get(article, 0.0), strength * weight)
     if not totals:
-        return "", 1, eligible, 1.0
-    ranked = sorted(totals, key=lambda k: (sum(totals[k].values()), max(totals[k].values())), reverse=True)
-    winner = ranked[0]
-    runner_up = sum(totals[ranked[1]].values()) if len(ranked) > 1 else 0.0
-    margin = 1 - runner_up / (sum(totals[winner].values()) or 1.0)
+        return "", 1, eligible
+    winner = max(totals, key=lambda k: (sum(totals[k].values()), max(totals[k].values())))
     members = {k for k in shown if group[k] == winner}
     holding = [i for i in eligible if any(answer_key(c) in members for c, _ in scored[i].answers)]
     agreeing = len({articles[scored[i].sentence.passage] for i in holding})
-    return shown[winner], agreeing, holding, margin
+    return shown[winner], agreeing, holding
 
 
 def _rank_key(item: Scored, answer: str = "") -> tuple[float, float]:
@@ -345,11 +331,11 @@ def _rank_key(item: Scored, answer: str = "") -> tuple[float, float]:
 def _relation_terms(question: str) -> set[str]:
     """The question's words for what is asked, beyond the named things and the question's frame."""
     named = {t for name in named_things(question) for t in terms(name)}
-    return set(terms(re.sub(r"\b(?:19|20)\d\d\b", " ", question))) - named - FRAME_WORDS
+    return set(terms(YEAR_WORD.sub(" ", question))) - named - FRAME_WORDS
 
 
-def _is_echo(text: str, found: set[str], question_terms: set[str], candidates: list[str]) -> bool:
+def _is_echo(text: str, found: set[str], question_terms: set[str], held: list) -> bool:
     """Does the sentence only restate the question (a question-shaped snippet, a headline echo)?"""
     if text.rstrip().rstrip("…. ").endswith("?"):
         return True
-    return bool(found) and not candidates and len(found & question_terms) >= ECHO_SHARE * len(found)
+    return bool(found) and not held and len(found & question_terms) >= ECHO_SHARE * len(found)

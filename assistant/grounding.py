@@ -150,20 +150,6 @@ def question_kind(question: str) -> QuestionKind:
     return QuestionKind("any")
 
 
-def fits_kind(kind: QuestionKind, sentence: str, asked: str) -> bool:
-    """Could this sentence hold the kind of answer the question (and its context, `asked`) asks for?
-    A check by patterns alone; the extractive answerer adds named-entity types on top."""
-    if kind.kind == "date":
-        return bool(_DATE.search(sentence))
-    if kind.kind in ("number", "money"):
-        return bool(_NUMBER.search(sentence)) and kind.counted in sentence.lower()
-    if kind.kind == "age":
-        return bool(_AGE.search(sentence))
-    if kind.kind in ("name", "place", "thing"):
-        return bool(new_person_names(sentence, asked))
-    return True
-
-
 def new_person_names(sentence: str, asked: str) -> list[str]:
     """Names the question does not mention: runs of two or more capitalised words, titles split off
     ("Secretary of State Christopher Landau" gives "Christopher Landau"), place names ("White House")

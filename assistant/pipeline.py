@@ -28,7 +28,6 @@ from assistant.answer import (
 from assistant.atomic import write_atomically
 from assistant.chunking import sentence_spans
 from assistant.config import UPLOADS, Settings
-from assistant.constraints import analyse
 from assistant.corpus import parse_article
 from assistant.embeddings import Embedder, load_embedder
 from assistant.entities import EntityRecognizer
@@ -269,9 +268,8 @@ class Assistant:
             yield Event("token", answer.answer)
         timings["answer"] = _ms_since(started)
         answer.standalone_question = standalone
-        asked = analyse(standalone)
-        answer.constraints = asked.describe()
-        answer.time = asked.time.to_json() if asked.time else None
+        answer.constraints = choice.constraints.describe()
+        answer.time = choice.constraints.time.to_json() if choice.constraints.time else None
         answer.retrieved = [passage_summary(p) for p in passages]
         answer.warnings = warnings + answer.warnings
         answer.timings_ms = timings
