@@ -9,7 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from assistant.answer import Answer, passage_json
+from assistant.answer import Answer, Citation, passage_json
 from assistant.config import RETRIEVERS, Settings
 from assistant.errors import AssistantError
 from assistant.pipeline import Assistant
@@ -224,16 +224,24 @@ def _print_answer(answer: Answer) -> None:
     if answer.citations:
         print("\nSources:")
     for c in answer.citations:
-        where = " > ".join(part for part in (c.title, c.section) if part)
-        print(f"[{c.n}] {where} ({c.doc_id}, chars {c.start_char}-{c.end_char})")
-        print(textwrap.indent(textwrap.fill(f'"{" ".join(c.quote.split())}"', width=96), "    "))
+        print(f"[{c.n}] {_where(c)} ({c.doc_id}, chars {c.start_char}-{c.end_char})")
+        print(_quoted(c))
     if answer.closest:
         c = answer.closest["citation"]
         print(f"\nClosest passage, not an answer ({answer.closest['mismatch']}):")
-        print(textwrap.indent(textwrap.fill(f'"{" ".join(c.quote.split())}"', width=96), "    "))
-        print(f"    {' > '.join(part for part in (c.title, c.section) if part)} ({c.doc_id})")
+        print(_quoted(c))
+        print(f"    {_where(c)} ({c.doc_id})")
     for warning in answer.warnings:
         print(f"note: {warning}")
+
+
+def _where(citation: Citation) -> str:
+    return " > ".join(part for part in (citation.title, citation.section) if part)
+
+
+def _quoted(citation: Citation) -> str:
+    """The cited span in quotes, on one line, wrapped and indented under its citation."""
+    return textwrap.indent(textwrap.fill(f'"{" ".join(citation.quote.split())}"', width=96), "    ")
 
 
 def _serve(assistant: Assistant, args: argparse.Namespace) -> int:

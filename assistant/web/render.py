@@ -48,25 +48,33 @@ def answer_html(answer: Answer, base: str = "/") -> str:
 
 def closest_html(citation: Citation, mismatch: str, base: str = "/") -> str:
     """A refusal's nearest passage, labelled as not an answer and with the reason."""
-    href = escape(base + view_url(citation.doc_id, citation.start_char, citation.end_char))
-    where = " › ".join(escape(part) for part in (citation.title, citation.section) if part)
     return (
         f'<div class="closest"><p>Closest passage, not an answer ({escape(mismatch)}):</p>'
         f"<blockquote>{escape(' '.join(citation.quote.split()))} "
-        f'<a class="open-source" href="{href}" target="_blank" rel="noopener">{where}</a></blockquote></div>'
+        f'<a class="open-source" href="{_href(citation, base)}" target="_blank" rel="noopener">'
+        f"{_where(citation)}</a></blockquote></div>"
     )
 
 
+def _href(citation: Citation, base: str) -> str:
+    """The viewer's address for the cited span, escaped for an attribute."""
+    return escape(base + view_url(citation.doc_id, citation.start_char, citation.end_char))
+
+
+def _where(citation: Citation) -> str:
+    return " › ".join(escape(part) for part in (citation.title, citation.section) if part)
+
+
 def _marker(citation: Citation, base: str) -> str:
-    href = escape(base + view_url(citation.doc_id, citation.start_char, citation.end_char))
-    return f' <a class="cite" href="{href}" target="_blank" rel="noopener">[{citation.n}]</a>'
+    return (
+        f' <a class="cite" href="{_href(citation, base)}" target="_blank" rel="noopener">[{citation.n}]</a>'
+    )
 
 
 def sources_html(citations: list[Citation], base: str = "/") -> str:
     items = []
     for c in citations:
-        href = escape(base + view_url(c.doc_id, c.start_char, c.end_char))
-        where = " › ".join(escape(part) for part in (c.title, c.section) if part)
+        href, where = _href(c, base), _where(c)
         start = c.start_char - c.passage_start
         end = c.end_char - c.passage_start
         before = c.text[max(0, start - CONTEXT_CHARS) : start]
