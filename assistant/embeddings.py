@@ -10,8 +10,6 @@ for cosine similarity.
 from __future__ import annotations
 
 import functools
-import threading
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ from pydantic import PrivateAttr
 
 from assistant.config import DEFAULT_EMBEDDING_MODEL, Settings
 from assistant.encoders import Encoder, load_encoder
+from assistant.lru import BatchCache
 
 CACHE_ENTRIES = 50_000  # vectors of recent queries and passage sentences (float32: 77 MB at 384 floats)
 PACKAGED_MODEL_NAMES = {DEFAULT_EMBEDDING_MODEL, f"sentence-transformers/{DEFAULT_EMBEDDING_MODEL}"}
@@ -43,14 +42,12 @@ class Embedder(BaseEmbedding):
     """
 
     _encoder: Any = PrivateAttr()
-    _cache: OrderedDict = PrivateAttr()
-    _lock: Any = PrivateAttr()
+    _cache: BatchCache = PrivateAttr()
 
     def __init__(self, encoder: Encoder, model_name: str, batch_size: int) -> None:
         super().__init__(model_name=model_name, embed_batch_size=batch_size)
         self._encoder = encoder
-        self._cache = OrderedDict()
-        self._lock = threading.Lock()
+        self._cache = BatchCache(CACHE_ENTRIES)
 
     @property
     def encoder(self) -> Encoder:
@@ -71,24 +68,15 @@ class Embedder(BaseEmbedding):
         return self._encoder.encode(texts, self.embed_batch_size).tolist()
 
     def clear_cache(self) -> None:
-        with self._lock:
-            self._cache.clear()
+        self._cache.clear()
 
     def encode_cached(self, texts: list[str]) -> list[list[float]]:
         """Like `encode`, reusing the vectors of texts seen recently."""
-        with self._lock:
-            known = {t: self._cache[t] for t in texts if t in self._cache}
-            for text in known:
-                self._cache.move_to_end(text)
-        missing = list(dict.fromkeys(t for t in texts if t not in known))
-        fresh = {}
-        if missing:  # kept as float32 rows, a sixth of the memory of lists of Python floats
-            fresh = dict(zip(missing, self._encoder.encode(missing, self.embed_batch_size), strict=True))
-        with self._lock:
-            self._cache.update(fresh)
-            while len(self._cache) > CACHE_ENTRIES:
-                self._cache.popitem(last=False)
-        return [(known[t] if t in known else fresh[t]).tolist() for t in texts]
+        # kept as float32 rows, a sixth of the memory of lists of Python floats
+        rows = self._cache.get_many(
+            texts, lambda missing: self._encoder.encode(missing, self.embed_batch_size)
+        )
+        return [row.tolist() for row in rows]
 
     def _get_query_embedding(self, query: str) -> list[float]:
         return self.encode_cached([query])[0]

