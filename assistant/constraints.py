@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.grounding import STOPWORDS, QuestionKind, new_person_names, terms
+from assistant.places import mentions_country
 
 MONTH_NAMES = "january february march april may june july august september october november december".split()
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
@@ -143,9 +144,11 @@ def named_things(question: str) -> list[str]:
     without the question words, years and quarters."""
     found = [m.group(1).strip() for m in _QUOTED.finditer(question)]
     rest = _QUOTED.sub(" ", question)
-    for run in _CAPITALISED_RUN.findall(rest):
-        words = run.split()
-        while words and (words[0].lower() in QUESTION_WORDS or _YEAR.fullmatch(words[0])):
+    for run in _CAPITALISED_RUN.finditer(rest):
+        words = run.group(0).split()
+        # the question's first word is capitalised by sentence case: "Some in Washington" is "Washington"
+        dropped = QUESTION_WORDS | STOPWORDS if not rest[: run.start()].strip() else QUESTION_WORDS
+        while words and (words[0].lower() in dropped or _YEAR.fullmatch(words[0])):
             words.pop(0)
         while words and (words[-1].lower() in STOPWORDS or _YEAR.fullmatch(words[-1])):
             words.pop()
@@ -207,8 +210,12 @@ class PassageContext:
     def words(self) -> tuple[str, set[str]]:
         """The lower-cased text a named thing is looked for in, and its words and stems; worked out
         once per passage, however many of its sentences are checked."""
-        lowered = f"{self.heading}\n{self.body}\n{self.article}".lower()
+        lowered = self.text.lower()
         return lowered, set(re.findall(r"[\w']+", lowered)) | set(terms(lowered))
+
+    @property
+    def text(self) -> str:
+        return f"{self.heading}\n{self.body}\n{self.article}"
 
 
 def passage_context(text: str, title: str, section: str, published: str, article: str = "") -> PassageContext:
@@ -248,9 +255,9 @@ def check(constraints: Constraints, sentence: str, context: PassageContext) -> V
     passage_lower, passage_words = context.words
     for name in constraints.entities:
         checks += 1
-        if mentions(name, passage_lower, passage_words):
-            verdict.matched += 1
-        else:  # a paraphrase may name it otherwise ("Washington" for "the State Department")
+        if mentions(name, passage_lower, passage_words) or mentions_country(name, context.text):
+            verdict.matched += 1  # "Moscow" is mentioned by "Russia", "Washington" by "the U.S."
+        else:  # a paraphrase may name it otherwise ("the alliance" for "NATO")
             verdict.unmentioned.append(name)
     # a US Open report for a question about the British Open
     verdict.off_subject = bool(constraints.entities) and len(verdict.unmentioned) == len(constraints.entities)

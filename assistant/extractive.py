@@ -7,9 +7,9 @@ and the IDF-weighted share of the question's words it holds), then held to what 
   date, "where" a place, "how much" an amount (named entities from spaCy, with patterns besides);
 - the question's constraints (years, quarters, editions, named things: `constraints.py`), read in
   the sentence, then its passage and the passage's date;
-- the asked relation: a sentence that names the subject but shares no word of what is asked about
-  it ("favourite food"), and is not close in meaning, scores RELATION_PENALTY less, which most often
-  takes it under the refusal threshold;
+- the asked relation: a sentence that names the subject (a named thing of the question) but shares
+  no word of what is asked about it ("favourite food"), and is not close in meaning, scores
+  RELATION_PENALTY less, which most often takes it under the refusal threshold;
 - not an echo: a sentence that only restates the question (a question-shaped snippet, a headline)
   is never the answer.
 
@@ -158,6 +158,7 @@ def score_sentences(
         for p in passages
     ]
     relation = _relation_terms(question)
+    subject = {t for name in constraints.entities for t in terms(name)}
     follow_up = query != question  # what is asked may lie in the earlier turn's words
     question_terms = set(terms(asked))
     scored = []
@@ -173,6 +174,7 @@ def score_sentences(
                 verdict=check(constraints, s.text, contexts[s.passage]),
                 relation=follow_up
                 or not relation
+                or not subject & found  # only a sentence naming the subject must say what is asked of it
                 or bool(relation & (found | heading_terms))
                 or sim >= RELATION_COSINE,
                 echo=_is_echo(s.text, found, question_terms, held),

@@ -93,3 +93,38 @@ def test_named_things_skip_question_words_and_years():
     assert named_things("What did the U.S. promise?") == ["U.S."]
     assert named_things("When was Splatoon 2 released?") == ["Splatoon 2"]
     assert named_things('<img onerror="window.x = 5"> How much do tours cost?') == [], "markup is no title"
+    assert named_things("Some in Washington see it as an obstacle, don't they?") == ["Washington"], (
+        "a capitalised first word is sentence case, not a name"
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "passage"),
+    [
+        ("What excuse did Washington's foreign ministry give?", "The U.S. said attending was unrealistic."),
+        ("Who would broker talks between Moscow and the alliance?", "Talks between Russia and NATO."),
+        ("Why not fly to Belgium?", "He stays away from the meeting in Brussels."),
+        ("What did America promise?", "The US promised to handle it separately."),
+        ("What did Britain say?", "The UK government said nothing."),
+    ],
+)
+def test_a_country_is_named_by_its_capital_demonym_or_short_form(question, passage):
+    verdict = check(analyse(question, TODAY), passage, context(passage))
+    assert verdict.ok and not verdict.unmentioned and not verdict.off_subject
+
+
+def test_other_countries_and_ordinary_words_do_not_stand_for_a_country():
+    for question, passage in [
+        ("What did Washington announce?", "Moscow announced new talks."),
+        ("What did Washington announce?", "They told us about it in detail."),
+        ("What did Italy decide?", "IT staff decided to stay."),
+    ]:
+        assert check(analyse(question, TODAY), passage, context(passage)).off_subject, passage
+
+
+def test_country_names_come_from_the_country_data():
+    from assistant.places import country_of
+
+    assert country_of("Washington") is country_of("U.S.") is country_of("America")
+    assert country_of("German") is country_of("Berlin") is country_of("Germany")
+    assert country_of("it") is None and country_of("IN") is None

@@ -9,7 +9,7 @@ import pytest
 
 from assistant.config import Settings
 from assistant.corpus import FoundFile, read_article
-from assistant.evaluation.convert import main, passage_name
+from assistant.evaluation.convert import main, negative_passages, passage_name
 from assistant.evaluation.datasets import load_question_set
 from assistant.evaluation.runner import RunConfig, run_question_set
 from assistant.pipeline import Assistant
@@ -70,6 +70,13 @@ def test_rgb_file_becomes_a_corpus_and_a_question_set(tmp_path):
         {"id": "rgb-0-2022", "question": "Super Bowl 2022 location", "answerable": False}
     ], "the year after the latest any passage mentions (2021), for the one question naming a year"
 
+    negatives = sorted(f.name for f in (out / "negatives").iterdir())
+    assert negatives == sorted(
+        {passage_name(p.strip()) for p in RGB_ROWS[0]["negative"] + RGB_ROWS[1]["negative"]}
+    ), "the negatives, the shared one once"
+    rejection = [json.loads(line) for line in (out / "negative-rejection.jsonl").read_text().splitlines()]
+    assert [(r["id"], r["answerable"]) for r in rejection] == [("rgb-0-neg", False), ("rgb-1-neg", False)]
+
     files = sorted((out / "corpus").iterdir())
     assert [f.name for f in files] == sorted(passage_name(p) for p in PASSAGES)  # the shared one once
     articles = [read_article(FoundFile(f, out / "corpus")) for f in files]
@@ -82,6 +89,21 @@ def test_rgb_file_becomes_a_corpus_and_a_question_set(tmp_path):
     assert main(["rgb", str(source), str(out)]) == 0
     assert {f.name: f.read_bytes() for f in (out / "corpus").iterdir()} == before, "a rerun is stable"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["en_fact.json", "rgb"], "no staging left over"
+
+
+def test_negative_rejection_corpus_holds_no_positive_and_no_answer():
+    rows = [
+        {"positive": ["Halep won Wimbledon in 2019."], "answer": ["Simona Halep"]},
+        {"positive": ["Kerber won in 2018."], "answer": ["Angelique Kerber"]},
+    ]
+    texts = [
+        "Halep won Wimbledon in 2019.",
+        "Kerber won in 2018.",
+        "A profile of SIMONA HALEP, the Romanian.",  # holds an answer, in other case
+        "Wimbledon starts on Monday.",
+    ]
+    passages = {passage_name(t): t for t in texts}
+    assert negative_passages(rows, passages) == [passage_name("Wimbledon starts on Monday.")]
 
 
 def test_converted_set_ingests_and_scores_with_answers_as_gold(tmp_path, embedder):

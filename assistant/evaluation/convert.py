@@ -16,6 +16,7 @@ import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,11 @@ QUESTIONS_FILE = "questions.jsonl"
 # Each question that names a year, asked again about a year no passage mentions: the articles cannot
 # answer it, so the right answer is a refusal (the "2022 Nobel Prize" case, with only 2021 reports).
 OTHER_YEARS_FILE = "other-years.jsonl"
+# RGB's "negative rejection": every question asked of the passages that do not answer it. NEGATIVES_DIR
+# holds the corpus less every passage that is a question's positive or holds one of its answers, so no
+# question can be answered from it and each should be refused.
+NEGATIVES_DIR = "negatives"
+NEGATIVES_FILE = "negative-rejection.jsonl"
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 NAME_HASH_CHARS = 16  # hex digits of sha256 in a passage's file name: stable, and no clash in practice
 TITLE_WORDS = 8
@@ -105,8 +111,9 @@ def passage_file(text: str) -> str:
 
 
 def convert_rgb(source: Path, out: Path) -> tuple[int, int]:
-    """Write OUT/corpus/ (one file per distinct passage), OUT/questions.jsonl and OUT/other-years.jsonl
-    (unanswerable variants); returns (questions, passages).
+    """Write OUT/corpus/ (one file per distinct passage), OUT/questions.jsonl, and two unanswerable
+    variants: OUT/other-years.jsonl (against the same corpus) and OUT/negative-rejection.jsonl
+    (against OUT/negatives/); returns (questions, passages).
 
     Everything is written into a temporary folder beside OUT and renamed into place, so OUT is either
     the complete conversion or what it was before. An OUT holding anything but an earlier conversion is
@@ -126,18 +133,22 @@ def convert_rgb(source: Path, out: Path) -> tuple[int, int]:
             if text:
                 passages.setdefault(passage_name(text), text)
     cases = [{"id": f"rgb-{row['id']}", "question": row["query"], "answers": row["answer"]} for row in rows]
-    questions = "".join(json.dumps(case, ensure_ascii=False) + "\n" for case in cases)
-    other_years = "".join(
-        json.dumps(case, ensure_ascii=False) + "\n" for case in other_year_cases(cases, passages)
+    questions = _lines(cases)
+    other_years = _lines(other_year_cases(cases, passages))
+    negatives = negative_passages(rows, passages)
+    rejection = _lines(
+        {"id": f"{c['id']}-neg", "question": c["question"], "answerable": False} for c in cases
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
     try:
-        (staging / CORPUS_DIR).mkdir()
-        for name, text in passages.items():
-            (staging / CORPUS_DIR / name).write_text(passage_file(text), encoding="utf-8")
+        for folder, names in ((CORPUS_DIR, passages), (NEGATIVES_DIR, negatives)):
+            (staging / folder).mkdir()
+            for name in names:
+                (staging / folder / name).write_text(passage_file(passages[name]), encoding="utf-8")
         (staging / QUESTIONS_FILE).write_text(questions, encoding="utf-8")
         (staging / OTHER_YEARS_FILE).write_text(other_years, encoding="utf-8")
+        (staging / NEGATIVES_FILE).write_text(rejection, encoding="utf-8")
         staging.chmod(0o755)  # mkdtemp makes it private; OUT should read like any other folder
         _swap_in(staging, out)
     except BaseException:
@@ -159,9 +170,26 @@ def other_year_cases(cases: list[dict], passages: dict[str, str]) -> list[dict]:
     ]
 
 
+def negative_passages(rows: list[dict[str, Any]], passages: dict[str, str]) -> list[str]:
+    """The names of the passages that answer no question: neither any question's positive nor holding
+    any of the answers (compared without case)."""
+    positive = {passage_name(text.strip()) for row in rows for text in row["positive"]}
+    answers = [a.lower() for row in rows for a in row["answer"]]
+    return sorted(
+        name
+        for name, text in passages.items()
+        if name not in positive and not any(a in text.lower() for a in answers)
+    )
+
+
+def _lines(cases: Iterable[dict]) -> str:
+    return "".join(json.dumps(case, ensure_ascii=False) + "\n" for case in cases)
+
+
 def _replaceable(out: Path) -> bool:
-    """An empty folder, or one holding nothing but an earlier conversion's corpus/ and questions.jsonl."""
-    return out.is_dir() and {p.name for p in out.iterdir()} <= {CORPUS_DIR, QUESTIONS_FILE, OTHER_YEARS_FILE}
+    """An empty folder, or one holding nothing but an earlier conversion's output."""
+    written = {CORPUS_DIR, QUESTIONS_FILE, OTHER_YEARS_FILE, NEGATIVES_DIR, NEGATIVES_FILE}
+    return out.is_dir() and {p.name for p in out.iterdir()} <= written
 
 
 def _swap_in(staging: Path, out: Path) -> None:
@@ -190,7 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     rgb.add_argument(
         "out",
         type=Path,
-        help=f"output folder: OUT/{CORPUS_DIR}/, OUT/{QUESTIONS_FILE}, OUT/{OTHER_YEARS_FILE}",
+        help=f"output folder: OUT/{CORPUS_DIR}/, OUT/{QUESTIONS_FILE}, OUT/{OTHER_YEARS_FILE}, "
+        f"OUT/{NEGATIVES_DIR}/, OUT/{NEGATIVES_FILE}",
     )
     args = parser.parse_args(argv)
     try:
@@ -204,6 +233,10 @@ def main(argv: list[str] | None = None) -> int:
     corpus, question_set = args.out / CORPUS_DIR, args.out / QUESTIONS_FILE
     print(f"wrote {questions} questions to {question_set} and {passages} passages to {corpus}/")
     print(f"unanswerable variants (a year no passage mentions): {args.out / OTHER_YEARS_FILE}")
+    print(
+        f"negative rejection (no answering passage): {args.out / NEGATIVES_FILE}, "
+        f"against {args.out / NEGATIVES_DIR}/"
+    )
     print(f"next: assistant --index-dir DIR ingest {corpus}; assistant --index-dir DIR eval {question_set}")
     return 0
 
