@@ -57,6 +57,15 @@ RELATIVE = {
     "this month": (0, "month"), "last month": (-1, "month"), "this year": (0, "year"),
     "last year": (-1, "year"), "next year": (1, "year"),
 }  # fmt: skip
+# Categories that exclude each other: a report on the women's final does not answer who won the men's.
+FACETS = (
+    ("men's", "women's"),
+    ("men", "women"),
+    ("male", "female"),
+    ("boys", "girls"),
+    ("singles", "doubles"),
+)
+_FACET_WORD = {word: pair for pair in FACETS for word in pair}
 YEAR_WINDOW = 10  # a year further than this from the asked one is rarely the same event's (a birth year)
 
 
@@ -81,17 +90,18 @@ class Constraints:
     quarters: tuple[int, ...] = ()
     editions: tuple[tuple[str, str], ...] = ()  # ("season", "17"), ("th", "90") for "90th ..."
     entities: tuple[str, ...] = ()  # named things the passage must mention
+    facets: tuple[str, ...] = ()  # of FACETS: "men's", "singles"
     time: TimeResolution | None = None
 
     @property
     def empty(self) -> bool:
-        return not (self.years or self.quarters or self.editions or self.entities or self.time)
+        return not (self.years or self.quarters or self.editions or self.entities or self.facets or self.time)
 
     def describe(self) -> list[str]:
         parts = [str(y) for y in self.years]
         parts += [f"Q{q}" for q in self.quarters]
         parts += [f"{word} {n}" if word != "th" else _ordinal(n) for word, n in self.editions]
-        parts += list(self.entities)
+        parts += list(self.entities) + list(self.facets)
         if self.time:
             parts.append(f"{self.time.phrase} ({self.time.since}..{self.time.until})")
         return parts
@@ -135,6 +145,7 @@ def analyse(question: str, today: dt.date | None = None) -> Constraints:
         quarters=quarters,
         editions=editions,
         entities=tuple(named_things(question)),
+        facets=tuple(dict.fromkeys(_facets(question))),
         time=time,
     )
 
@@ -252,6 +263,9 @@ def check(constraints: Constraints, sentence: str, context: PassageContext) -> V
     for edition in constraints.editions:
         checks += 1
         _check_edition(edition, sentence, context, verdict)
+    for facet in constraints.facets:
+        checks += 1
+        _check_facet(facet, sentence, context, verdict)
     passage_lower, passage_words = context.words
     for name in constraints.entities:
         checks += 1
@@ -290,6 +304,24 @@ def _check_year(year: int, sentence: str, context: PassageContext, verdict: Verd
         verdict.unverified.append(f"dated {context.dated}; the question asks about {year}")
     else:
         verdict.conflicts.append(f"from {context.dated}, not {year}")
+
+
+def _check_facet(facet: str, sentence: str, context: PassageContext, verdict: Verdict) -> None:
+    """The sentence, else its passage, names the asked category, or only the one excluding it."""
+    for text, weight in ((sentence, 1.0), (f"{context.heading}\n{context.body}", 0.75)):
+        found = set(_facets(text))
+        if facet in found:
+            verdict.matched += weight
+            return
+        others = found & set(_FACET_WORD[facet]) - {facet}
+        if others:
+            verdict.conflicts.append(f"about {', '.join(sorted(others))}, not {facet}")
+            return
+
+
+def _facets(text: str) -> list[str]:
+    words = re.findall(r"[a-z]+(?:['’]s)?", text.lower().replace("’", "'"))
+    return [w for w in words if w in _FACET_WORD]
 
 
 def _check_quarter(quarter: int, sentence: str, context: PassageContext, verdict: Verdict) -> None:

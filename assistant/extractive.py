@@ -10,6 +10,8 @@ and the IDF-weighted share of the question's words it holds), then held to what 
 - the asked relation: a sentence that names the subject (a named thing of the question) but shares
   no word of what is asked about it ("favourite food"), and is not close in meaning, scores
   RELATION_PENALTY less, which most often takes it under the refusal threshold;
+- the relation, when it is one words can tell (`relations.py`): a sentence that states no outcome
+  never answers "who won", one that states no purchase never answers "who bought";
 - not an echo: a sentence that only restates the question (a question-shaped snippet, a headline)
   is never the answer.
 
@@ -52,6 +54,7 @@ from assistant.grounding import (
     tidy,
     unknown_names,
 )
+from assistant.relations import asked_relations, states
 
 EXTRACTIVE = "extractive"
 NEAR_DUPLICATE_COSINE = 0.9
@@ -77,6 +80,7 @@ class Scored:
     verdict: Verdict = field(default_factory=Verdict)
     relation: bool = True  # shares the asked relation (a word of it, or closeness in meaning)
     echo: bool = False
+    states: bool = True  # states the relation asked about, when it is one of `relations.RELATIONS`
     bonus: float = 0.0
 
     @property
@@ -87,7 +91,8 @@ class Scored:
 
     @property
     def eligible(self) -> bool:
-        return self.fits and self.verdict.ok and not self.echo and not self.verdict.off_subject
+        ok = self.verdict.ok and not self.verdict.off_subject
+        return self.fits and ok and self.states and not self.echo
 
 
 @dataclass
@@ -158,6 +163,7 @@ def score_sentences(
         for p in passages
     ]
     relation = _relation_terms(question)
+    outcome_of = asked_relations(query)  # "who won": a sentence must state an outcome
     subject = {t for name in constraints.entities for t in terms(name)}
     follow_up = query != question  # what is asked may lie in the earlier turn's words
     question_terms = set(terms(asked))
@@ -178,6 +184,7 @@ def score_sentences(
                 or bool(relation & (found | heading_terms))
                 or sim >= RELATION_COSINE,
                 echo=_is_echo(s.text, found, question_terms, held),
+                states=states(outcome_of, s.text),
             )
         )
     if context:

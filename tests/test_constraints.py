@@ -17,7 +17,7 @@ def context(text: str, title: str = "", published: str = ""):
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
-        ("Who won the women's singles Wimbledon in 2019?", ["2019", "Wimbledon"]),
+        ("Who won the women's singles Wimbledon in 2019?", ["2019", "Wimbledon", "women's", "singles"]),
         ("What was Tesla's revenue in Q3 2019?", ["2019", "Q3", "Tesla"]),
         ("What was Tesla's revenue in the third quarter of 2019?", ["2019", "Q3", "Tesla"]),
         ("When does season 4 of The Crown premiere?", ["season 4", "Crown"]),
@@ -128,3 +128,18 @@ def test_country_names_come_from_the_country_data():
     assert country_of("Washington") is country_of("U.S.") is country_of("America")
     assert country_of("German") is country_of("Berlin") is country_of("Germany")
     assert country_of("it") is None and country_of("IN") is None
+
+
+def test_a_category_the_question_excludes_conflicts():
+    constraints = analyse("Who won the men's singles U.S. Open in 2021?", TODAY)
+    assert constraints.facets == ("men's", "singles")
+    women = "Raducanu won the women's singles title at the 2021 US Open."
+    assert check(constraints, women, context(women)).conflicts == ["about women's, not men's"]
+    men = "Medvedev won the men's singles title at the 2021 US Open."
+    assert check(constraints, men, context(men)).ok
+    plain = "Medvedev won the final in straight sets."
+    assert check(constraints, plain, context(plain, title="Men's final at the 2021 US Open")).ok
+    assert check(constraints, plain, context(plain, title="Women's doubles final")).conflicts == [
+        "about women's, not men's",
+        "about doubles, not singles",
+    ]

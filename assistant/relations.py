@@ -1,0 +1,65 @@
+"""The relation a question asks about, for the few relations news asks most and words alone can tell:
+who won (a contest's outcome), who bought what, who founded what, who died.
+
+A sentence answers such a question only if it states that relation in some form: "Halep beat
+Williams" or "the 2019 champion" state an outcome, "Serena Williams and Johanna Konta meet in the
+first round" does not, however close it is to "Who won Wimbledon in 2019?". Each family lists the
+words that ask about the relation and the words that state it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Relation:
+    name: str
+    asked: re.Pattern  # the question asks about it
+    stated: re.Pattern  # a sentence states it
+
+
+def _words(pattern: str) -> re.Pattern:
+    return re.compile(rf"\b(?:{pattern})\b", re.IGNORECASE)
+
+
+OUTCOME = Relation(
+    "outcome",
+    _words(r"won|win|wins|winners?|beat|beaten|defeated|runners?-up|champions?|finalists?|medals?"),
+    _words(
+        r"won|wins?|winning|winners?|beat|beats|beating|beaten|defeat(?:s|ed|ing)?|lost|loses|los(?:ing|er)|"
+        r"runners?-up|champions?|championships?|titles?|victory|victories|victorious|triumph\w*|crowned|"
+        r"clinch\w*|captur\w*|claim\w*|gold|silver|bronze|medals?|took home|finished (?:first|second)|"
+        r"edged|overcame|outlasted|routed|upset|swept|prevailed"
+    ),
+)
+ACQUISITION = Relation(
+    "acquisition",
+    _words(r"acquired?|acquires|acquisition|bought|buys?|purchased?"),
+    _words(
+        r"acqui\w*|bought|buys?|buying|buyer|purchas\w*|takeover|took over|taken over|merg\w*|deal|"
+        r"sold|sells?|sale"
+    ),
+)
+FOUNDING = Relation(
+    "founding",
+    _words(r"founded|co-founded|founders?|established"),  # not "found": "Where was the wreck found?"
+    _words(r"found(?:s|ed|ing|ers?)|co-?found\w*|establish\w*|started|creat\w*|launch\w*|set up|formed"),
+)
+DEATH = Relation(
+    "death",
+    _words(r"died|dies?|death|killed|passed away"),
+    _words(r"died|dies|dead|death|killed|passed away|obituary|late|funeral"),
+)
+RELATIONS = (OUTCOME, ACQUISITION, FOUNDING, DEATH)
+
+
+def asked_relations(question: str) -> tuple[Relation, ...]:
+    """The relations of RELATIONS the question asks about."""
+    return tuple(r for r in RELATIONS if r.asked.search(question))
+
+
+def states(relations: tuple[Relation, ...], sentence: str) -> bool:
+    """Does the sentence state every asked relation (in some form)?"""
+    return all(r.stated.search(sentence) for r in relations)

@@ -1,0 +1,47 @@
+"""The relations words can tell: a sentence answers "who won", "who bought", "who founded" or "who
+died" only if it states that relation in some form."""
+
+import pytest
+
+from assistant.relations import asked_relations, states
+
+
+@pytest.mark.parametrize(
+    ("question", "answers", "does_not"),
+    [
+        (
+            "Who won the women's singles Wimbledon in 2019?",
+            "Simona Halep beat Serena Williams 6-2, 6-2 in the final.",
+            "Wimbledon 2019, women's singles: Serena Williams and Johanna Konta meet in the first round.",
+        ),
+        (
+            "Who is the Heisman Trophy winner in 2012?",
+            "Johnny Manziel was crowned at the ceremony in New York.",
+            "The 2012 Heisman Trophy ceremony takes place in New York.",
+        ),
+        (
+            "Who acquired WhatsApp?",
+            "Facebook bought WhatsApp for $19 billion in 2014.",
+            "WhatsApp was founded in 2009 by Jan Koum and Brian Acton.",
+        ),
+        (
+            "Who founded OpenAI?",
+            "OpenAI was co-founded by Sam Altman and Elon Musk.",
+            "OpenAI is led by Sam Altman.",
+        ),
+    ],
+)
+def test_a_sentence_must_state_the_asked_relation(question, answers, does_not):
+    relations = asked_relations(question)
+    assert relations
+    assert states(relations, answers)
+    assert not states(relations, does_not)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Where was the wreck found?", "What is the title of the report?", "Who is the CEO of Lego?"],
+)
+def test_other_questions_ask_no_relation_of_the_list(question):
+    assert asked_relations(question) == ()
+    assert states(asked_relations(question), "Any sentence at all.")
