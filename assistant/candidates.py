@@ -61,6 +61,18 @@ COMPETING = re.compile(
     r"finalists?|qualified|medals?|title)\b",
     re.IGNORECASE,
 )
+# Roles only a person holds: a question asking for one wants a person
+PERSON_ROLES = (
+    "actor actress director producer singer songwriter rapper author writer novelist poet artist athlete "
+    "driver candidate minister diplomat spokesperson spokesman spokeswoman politician ceo president "
+    "chairman chairwoman chairperson founder co-founder coach captain manager host anchor governor mayor "
+    "senator chancellor premier king queen prince princess pope judge star"
+)
+_PERSON_ROLE = re.compile(
+    r"\b(?:who (?:is|was|are|were|will be) the|which|what)\s+(?:[\w'-]+\s+)?"
+    rf"(?:{'|'.join(PERSON_ROLES.split())})\b",
+    re.IGNORECASE,
+)
 ROLE_CHARS = 30
 ROLE_WEIGHT = 1.5  # the side a question asks for; the other side gets 1 - ROLE_WEIGHT / 3
 _WIN_VERB = re.compile(
@@ -106,6 +118,8 @@ def candidates(
     labels = KIND_LABELS.get(kind.kind, set())
     if kind.kind == "name" and not COMPETING.search(question):
         labels = labels - {"GPE", "NORP"}  # a country answers "who won", not "who said"
+    if kind.kind == "name" and _PERSON_ROLE.search(question):
+        labels = {"PERSON"}  # "who is the lead actress", "which director": a person, not a studio
     typed = recognizer.entities([s.text for s in sentences]) if recognizer else [() for _ in sentences]
     role = _result_role(question) if kind.kind in ("name", "place", "thing") else (lambda *_: 1.0)
     anchors = set(terms(question)) - FRAME_WORDS

@@ -42,6 +42,7 @@ _ORDINAL_WORDS = (
     "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
     "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth".split()
 )
+_ACRONYM = re.compile(r"\b(?:[a-z]\.){2,}", re.IGNORECASE)
 # Named things in a question: quoted titles, then runs of capitalised words or words with digits.
 _QUOTED = re.compile(r"[\"“]([A-Z0-9][\w\s'’:,.!?&-]{1,79})[\"”]")  # a title, not code or markup
 _NAME_WORD = r"(?:[A-Z]|[a-z]+[A-Z])[\w'’.&-]*"  # "Wimbledon", "U.S.", "iPhone"
@@ -192,8 +193,14 @@ def name_tokens(name: str) -> tuple[set[str], set[str]]:
     return required, others
 
 
-def mentions(name: str, text_lower: str, words: set[str]) -> bool:
-    """Does the text (lower-cased, and its set of words) mention the named thing?"""
+def mentions(
+    name: str, text_lower: str, words: set[str], text_pairs: dict[tuple[str, str], set] | None = None
+) -> bool:
+    """Does the text (lower-cased, and its set of words) mention the named thing? A name of several
+    words must appear with two of them side by side ("Maxwell Award", not "Brandon Maxwell ... CFDA
+    Awards"; "British Open", not "US Open"), give or take their endings and the small words between.
+    `text_pairs` are the text's neighbouring words (`word_pairs`), read from the text as written so
+    that "US" is not the word "us"; worked out from `text_lower` when not given."""
     required, others = name_tokens(name)
     if not required and not others:
         return True
@@ -203,8 +210,43 @@ def mentions(name: str, text_lower: str, words: set[str]) -> bool:
     if not others:
         return True
     # "Germany" is mentioned by "German": a word matches on its first letters, less its ending
-    found = sum(w in words or w[: max(4, len(w) - 2)] in text_lower for w in others)
-    return found * 2 >= len(others)
+    if len(others) == 1:
+        (word,) = others
+        return word in words or word[: max(4, len(word) - 2)] in text_lower
+    ordered = [w for w in _content_words(name) if not any(c.isdigit() for c in w)]  # numbers: `required`
+    index = word_pairs(text_lower) if text_pairs is None else text_pairs
+    for a, b in zip(ordered, ordered[1:], strict=False):
+        for x, y in ((a, b), (b, a)):  # "CEO of Facebook" is "Facebook CEO"
+            if any(_same_word(x, u) and _same_word(y, v) for u, v in index.get((x[:3], y[:3]), ())):
+                return True
+    return False
+
+
+def word_pairs(text: str) -> dict[tuple[str, str], set[tuple[str, str]]]:
+    """Each two neighbouring content words of the text, lower-cased and filed under their first three
+    letters."""
+    words = _content_words(text)
+    index: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for a, b in zip(words, words[1:], strict=False):
+        index.setdefault((a[:3], b[:3]), set()).add((a, b))
+    return index
+
+
+def _content_words(text: str) -> list[str]:
+    """The words of the text as written, lower-cased, less stopwords; "U.S." and "US" are a word,
+    "us" is not."""
+    text = _ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text)
+    words = (w.removesuffix("'s").removesuffix("’s").strip("'’") for w in re.findall(r"[\w'’]+", text))
+    return [w.lower() for w in words if w and (w.lower() not in STOPWORDS or w.isupper())]
+
+
+def _same_word(a: str, b: str) -> bool:
+    """One word, give or take its ending: "award" and "awards", "definite" and "definitive"."""
+    return a.startswith(_stem_of(b)) or b.startswith(_stem_of(a))
+
+
+def _stem_of(word: str) -> str:
+    return word[: max(4, len(word) - 2)]
 
 
 @dataclass(frozen=True)
@@ -223,6 +265,10 @@ class PassageContext:
         once per passage, however many of its sentences are checked."""
         lowered = self.text.lower()
         return lowered, set(re.findall(r"[\w']+", lowered)) | set(terms(lowered))
+
+    @functools.cached_property
+    def pairs(self) -> dict[tuple[str, str], set[tuple[str, str]]]:
+        return word_pairs(self.text)
 
     @property
     def text(self) -> str:
@@ -269,7 +315,9 @@ def check(constraints: Constraints, sentence: str, context: PassageContext) -> V
     passage_lower, passage_words = context.words
     for name in constraints.entities:
         checks += 1
-        if mentions(name, passage_lower, passage_words) or mentions_country(name, context.text):
+        if mentions(name, passage_lower, passage_words, context.pairs) or mentions_country(
+            name, context.text
+        ):
             verdict.matched += 1  # "Moscow" is mentioned by "Russia", "Washington" by "the U.S."
         else:  # a paraphrase may name it otherwise ("the alliance" for "NATO")
             verdict.unmentioned.append(name)

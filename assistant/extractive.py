@@ -184,7 +184,7 @@ def score_sentences(
                 or bool(relation & (found | heading_terms))
                 or sim >= RELATION_COSINE,
                 echo=_is_echo(s.text, found, question_terms, held),
-                states=states(outcome_of, s.text),
+                states=states(outcome_of, s.text, query),
             )
         )
     if context:

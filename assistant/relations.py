@@ -1,5 +1,5 @@
 """The relation a question asks about, for the few relations news asks most and words alone can tell:
-who won (a contest's outcome), who bought what, who founded what, who died.
+who won (a contest's outcome), who came second, who bought what, who founded what, who died.
 
 A sentence answers such a question only if it states that relation in some form: "Halep beat
 Williams" or "the 2019 champion" state an outcome, "Serena Williams and Johanna Konta meet in the
@@ -18,6 +18,7 @@ class Relation:
     name: str
     asked: re.Pattern  # the question asks about it
     stated: re.Pattern  # a sentence states it
+    pending: re.Pattern | None = None  # ... or only says it is still to come ("will be announced")
 
 
 def _words(pattern: str) -> re.Pattern:
@@ -32,6 +33,19 @@ OUTCOME = Relation(
         r"runners?-up|champions?|championships?|titles?|victory|victories|victorious|triumph\w*|crowned|"
         r"clinch\w*|captur\w*|claim\w*|gold|silver|bronze|medals?|took home|finished (?:first|second)|"
         r"edged|overcame|outlasted|routed|upset|swept|prevailed"
+    ),
+    _words(
+        r"(?:will|would|to) be (?:announced|named|revealed|decided|awarded|crowned|presented|determined)|"
+        r"(?:will|could|would|might|may|hopes? to|bids? to|set to|expected to) (?:win|claim|capture|clinch|"
+        r"defend)|shot at|chance to win|favou?rites? to win|contenders?"
+    ),
+)
+LOSS = Relation(
+    "loss",
+    _words(r"runners?-up|loser|lost to|losing finalist|was beaten|were beaten|finished second"),
+    _words(
+        r"runners?-up|lost|loses|losing|loser|beat|beats|beaten|defeat(?:s|ed|ing)?|over|against|edged|"
+        r"finalists?|second place|finished second|silver"
     ),
 )
 ACQUISITION = Relation(
@@ -52,7 +66,8 @@ DEATH = Relation(
     _words(r"died|dies?|death|killed|passed away"),
     _words(r"died|dies|dead|death|killed|passed away|obituary|late|funeral"),
 )
-RELATIONS = (OUTCOME, ACQUISITION, FOUNDING, DEATH)
+RELATIONS = (OUTCOME, LOSS, ACQUISITION, FOUNDING, DEATH)
+_FUTURE_QUESTION = _words(r"will|would|could|might|going to|expected to|favou?rites?")
 
 
 def asked_relations(question: str) -> tuple[Relation, ...]:
@@ -60,6 +75,11 @@ def asked_relations(question: str) -> tuple[Relation, ...]:
     return tuple(r for r in RELATIONS if r.asked.search(question))
 
 
-def states(relations: tuple[Relation, ...], sentence: str) -> bool:
-    """Does the sentence state every asked relation (in some form)?"""
-    return all(r.stated.search(sentence) for r in relations)
+def states(relations: tuple[Relation, ...], sentence: str, question: str = "") -> bool:
+    """Does the sentence state every asked relation (in some form), as done rather than still to
+    come ("the winner will be announced on Monday"), unless the question asks what is to come?"""
+    future = bool(_FUTURE_QUESTION.search(question))
+    return all(
+        r.stated.search(sentence) and (future or not (r.pending and r.pending.search(sentence)))
+        for r in relations
+    )

@@ -143,3 +143,20 @@ def test_a_category_the_question_excludes_conflicts():
         "about women's, not men's",
         "about doubles, not singles",
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "named"),
+    [
+        ("Maxwell Award", "Joe Burrow won the Maxwell Award on Thursday.", True),
+        ("Maxwell Award", "2019 CFDA Awards winners: Brandon Maxwell, Rick Owens take top honors.", False),
+        ("British Open", "Thiem won the men's title at the 2020 US Open.", False),
+        ("U.S. Open", "Medvedev won the 2021 US Open.", True),
+        ("U.S. Open", "Tell us more. Open the door.", False),
+        ("CEO of Facebook", "Facebook CEO Mark Zuckerberg testified.", True),
+        ("Definite Edition", "Xenoblade Chronicles: Definitive Edition arrived in May.", True),
+    ],
+)
+def test_a_name_of_several_words_is_mentioned_with_two_of_them_side_by_side(name, text, named):
+    verdict = check(analyse(f"What about {name}?", TODAY), text, context(text))
+    assert verdict.off_subject is not named

@@ -83,3 +83,15 @@ def test_markers_are_split_from_sentences_wherever_they_stand():
 
 def test_terms_drop_stopwords_and_stem():
     assert terms("Who will represent the U.S. at the meetings?") == terms("represent U.S. meeting")
+
+
+def test_a_role_only_a_person_holds_wants_a_person():
+    from assistant.entities import EntityRecognizer
+
+    sentence = "The Shape of Water, from Fox Searchlight Pictures, starred Sally Hawkins as Elisa."
+    found = lambda q: {c for c, _ in candidates(  # noqa: E731
+        question_kind(q), [Sentence(0, 0, len(sentence), sentence)], q, q, EntityRecognizer()
+    )[0]}  # fmt: skip
+    assert "Fox Searchlight Pictures" in found("Who made The Shape of Water?")
+    assert "Fox Searchlight Pictures" not in found("Who is the lead actress in The Shape of Water?")
+    assert "Sally Hawkins" in found("Who is the lead actress in The Shape of Water?")

@@ -45,3 +45,16 @@ def test_a_sentence_must_state_the_asked_relation(question, answers, does_not):
 def test_other_questions_ask_no_relation_of_the_list(question):
     assert asked_relations(question) == ()
     assert states(asked_relations(question), "Any sentence at all.")
+
+
+def test_an_outcome_still_to_come_is_not_stated_unless_asked():
+    relations = asked_relations("Who is the Maxwell Award winner in 2019?")
+    pending = "The winner of the 2019 Maxwell Award will be announced on December 12."
+    assert not states(relations, pending, "Who is the Maxwell Award winner in 2019?")
+    assert states(relations, pending, "Who will be the Maxwell Award winner in 2019?")
+
+
+def test_a_runner_up_needs_the_losing_side_stated():
+    relations = asked_relations("Who was the runner-up of the 2010 World Cup?")
+    assert not states(relations, "World Cup 2010 winner - Spain.")
+    assert states(relations, "Spain beat the Netherlands 1-0 in the 2010 World Cup final.")
