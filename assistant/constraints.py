@@ -42,6 +42,8 @@ _ORDINAL_WORDS = (
     "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
     "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth".split()
 )
+_PERSON_NAME = re.compile(r"[A-Z][a-z]+(?:-[A-Z][a-z]+)? [A-Z][a-z]+(?:-[A-Z][a-z]+)?")  # "Marco Rubio"
+_CAPITALISED_WORDS = re.compile(r"[A-Z][\w'’-]*(?:[ \t]+[A-Z][\w'’-]*)*")  # runs, on one line
 _ACRONYM = re.compile(r"\b(?:[a-z]\.){2,}", re.IGNORECASE)
 # Named things in a question: quoted titles, then runs of capitalised words or words with digits.
 _QUOTED = re.compile(r"[\"“]([A-Z0-9][\w\s'’:,.!?&-]{1,79})[\"”]")  # a title, not code or markup
@@ -193,14 +195,13 @@ def name_tokens(name: str) -> tuple[set[str], set[str]]:
     return required, others
 
 
-def mentions(
-    name: str, text_lower: str, words: set[str], text_pairs: dict[tuple[str, str], set] | None = None
-) -> bool:
+def mentions(name: str, text_lower: str, words: set[str], index: NameIndex | None = None) -> bool:
     """Does the text (lower-cased, and its set of words) mention the named thing? A name of several
     words must appear with two of them side by side ("Maxwell Award", not "Brandon Maxwell ... CFDA
-    Awards"; "British Open", not "US Open"), give or take their endings and the small words between.
-    `text_pairs` are the text's neighbouring words (`word_pairs`), read from the text as written so
-    that "US" is not the word "us"; worked out from `text_lower` when not given."""
+    Awards"; "British Open", not "US Open"), give or take their endings and the small words between;
+    a person's name may be cut to its last word ("Rubio" for "Marco Rubio") where that word stands
+    alone. `index` is the text's `name_index`, read from the text as written so that "US" is not the
+    word "us"; worked out from `text_lower` when not given."""
     required, others = name_tokens(name)
     if not required and not others:
         return True
@@ -214,22 +215,32 @@ def mentions(
         (word,) = others
         return word in words or word[: max(4, len(word) - 2)] in text_lower
     ordered = [w for w in _content_words(name) if not any(c.isdigit() for c in w)]  # numbers: `required`
-    index = word_pairs(text_lower) if text_pairs is None else text_pairs
+    index = index or name_index(text_lower)
     for a, b in zip(ordered, ordered[1:], strict=False):
         for x, y in ((a, b), (b, a)):  # "CEO of Facebook" is "Facebook CEO"
-            if any(_same_word(x, u) and _same_word(y, v) for u, v in index.get((x[:3], y[:3]), ())):
+            if any(_same_word(x, u) and _same_word(y, v) for u, v in index.pairs.get((x[:3], y[:3]), ())):
                 return True
-    return False
+    return _PERSON_NAME.fullmatch(name) is not None and ordered[-1] in index.alone
 
 
-def word_pairs(text: str) -> dict[tuple[str, str], set[tuple[str, str]]]:
-    """Each two neighbouring content words of the text, lower-cased and filed under their first three
-    letters."""
+@dataclass(frozen=True)
+class NameIndex:
+    """Where a text may name things: each two neighbouring content words (lower-cased, filed under
+    their first three letters), and the capitalised words that stand alone, with no capitalised word
+    beside them ("Rubio has", not "US Open" or "Open Era")."""
+
+    pairs: dict[tuple[str, str], set[tuple[str, str]]]
+    alone: frozenset[str]
+
+
+def name_index(text: str) -> NameIndex:
     words = _content_words(text)
-    index: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    pairs: dict[tuple[str, str], set[tuple[str, str]]] = {}
     for a, b in zip(words, words[1:], strict=False):
-        index.setdefault((a[:3], b[:3]), set()).add((a, b))
-    return index
+        pairs.setdefault((a[:3], b[:3]), set()).add((a, b))
+    runs = (m.group(0).split() for m in _CAPITALISED_WORDS.finditer(text))
+    alone = frozenset(run[0].lower().removesuffix("'s").removesuffix("’s") for run in runs if len(run) == 1)
+    return NameIndex(pairs, alone)
 
 
 def _content_words(text: str) -> list[str]:
@@ -267,8 +278,8 @@ class PassageContext:
         return lowered, set(re.findall(r"[\w']+", lowered)) | set(terms(lowered))
 
     @functools.cached_property
-    def pairs(self) -> dict[tuple[str, str], set[tuple[str, str]]]:
-        return word_pairs(self.text)
+    def names(self) -> NameIndex:
+        return name_index(self.text)
 
     @property
     def text(self) -> str:
@@ -315,7 +326,7 @@ def check(constraints: Constraints, sentence: str, context: PassageContext) -> V
     passage_lower, passage_words = context.words
     for name in constraints.entities:
         checks += 1
-        if mentions(name, passage_lower, passage_words, context.pairs) or mentions_country(
+        if mentions(name, passage_lower, passage_words, context.names) or mentions_country(
             name, context.text
         ):
             verdict.matched += 1  # "Moscow" is mentioned by "Russia", "Washington" by "the U.S."

@@ -155,6 +155,9 @@ def test_a_category_the_question_excludes_conflicts():
         ("U.S. Open", "Tell us more. Open the door.", False),
         ("CEO of Facebook", "Facebook CEO Mark Zuckerberg testified.", True),
         ("Definite Edition", "Xenoblade Chronicles: Definitive Edition arrived in May.", True),
+        ("Marco Rubio", "Meanwhile, Rubio has opted for talks at the White House.", True),
+        ("Marco Rubio", "Meanwhile, Anna Rubio has opted for talks at the White House.", False),
+        ("British Open", "Raducanu is the first qualifier of the Open Era to win.", False),
     ],
 )
 def test_a_name_of_several_words_is_mentioned_with_two_of_them_side_by_side(name, text, named):
