@@ -245,13 +245,29 @@ def _quoted(citation: Citation) -> str:
 
 
 def _serve(assistant: Assistant, args: argparse.Namespace) -> int:
+    import socket
+
     import uvicorn
 
     from assistant.web.api import create_app
 
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:  # bound before the address is announced: a busy port is one clear line, not a traceback
+        listener.bind((args.host, args.port))
+    except OSError as exc:
+        listener.close()
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ERROR
     app = create_app(assistant)  # the model is warmed, then the chat built, once the server listens
-    print(f"News assistant on http://{args.host}:{args.port}/  (answers: {assistant.mode_label})")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        limit_concurrency=assistant.settings.max_connections,  # past it, a 503 instead of more memory
+    )
+    print(f"News assistant on http://{args.host}:{args.port}/  (answers: {assistant.mode_label})", flush=True)
+    uvicorn.Server(config).run(sockets=[listener])
     return 0
 
 

@@ -93,6 +93,8 @@ class Settings:
         secret=True,
     )
     rate_limit: int = _setting(30, "Questions a client may ask per minute (API and chat); 0 = no limit.")
+    body_timeout_s: float = _setting(20.0, "Seconds a client may take to send a request body (then 408).")
+    max_connections: int = _setting(200, "Connections `assistant serve` holds at once; more get a 503.")
     evals_dir: Path = _setting(Path("evals"), "Question sets offered by the web UI's Evaluate tab.")
 
     def __post_init__(self) -> None:
@@ -147,6 +149,8 @@ class Settings:
         _check(self.max_upload_bytes >= 1, "max_upload_bytes", "must be at least 1")
         _check(self.max_request_bytes >= 1024, "max_request_bytes", "must be at least 1024")
         _check(self.rate_limit >= 0, "rate_limit", "must be 0 or more")
+        _check(self.body_timeout_s > 0, "body_timeout_s", "must be above 0")
+        _check(self.max_connections >= 1, "max_connections", "must be at least 1")
         _check(
             all(len(k) >= 16 and k.isprintable() and " " not in k for k in self.keys),
             "api_keys",

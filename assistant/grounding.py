@@ -229,5 +229,9 @@ def split_marked_sentences(answer: str) -> list[tuple[str, list[int]]]:
 
 
 def tidy(text: str) -> str:
-    """One line, single spaces: how an article sentence is quoted in an answer."""
-    return " ".join(text.split())
+    """One line, single spaces: how an article sentence is quoted in an answer. Bracketed numbers the
+    article itself holds ("[2]", "[-1]") become "(2)", so they cannot pass for the answer's markers."""
+    return _ARTICLE_MARKER.sub(r"(\1)", " ".join(text.split()))
+
+
+_ARTICLE_MARKER = re.compile(r"\[\s*(-?\d{1,4})\s*\]")

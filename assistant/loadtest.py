@@ -80,6 +80,7 @@ def run(url: str, clients: int, per_client: int, questions: list[str], upload: i
 
     def uploader() -> None:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
+        headers["Content-Type"] = "application/octet-stream"  # an upload must declare a non-form type
         for article in articles:
             name = urllib.parse.quote(f"load-{article.doc_id.rsplit('/', 1)[-1]}")
             data = article.text.encode()

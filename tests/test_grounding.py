@@ -9,6 +9,7 @@ from assistant.grounding import (
     question_kind,
     split_marked_sentences,
     terms,
+    tidy,
     unknown_names,
 )
 
@@ -95,3 +96,8 @@ def test_a_role_only_a_person_holds_wants_a_person():
     assert "Fox Searchlight Pictures" in found("Who made The Shape of Water?")
     assert "Fox Searchlight Pictures" not in found("Who is the lead actress in The Shape of Water?")
     assert "Sally Hawkins" in found("Who is the lead actress in The Shape of Water?")
+
+
+def test_bracketed_numbers_in_an_article_cannot_pass_for_markers():
+    quoted = tidy("The ferry runs hourly [2] from the pier [99],\n  see [-1].")
+    assert quoted == "The ferry runs hourly (2) from the pier (99), see (-1)."

@@ -16,6 +16,9 @@ from assistant.config import Settings
 from assistant.pipeline import Assistant
 
 JSON = {"content-type": "application/json"}
+FILE = {"content-type": "application/octet-stream"}
+FORM = "application/x-www-form-urlencoded"
+ELSEWHERE = {"origin": "http://evil.example"}
 
 API_CASES = [
     # (name, method, path, body bytes or None, headers)
@@ -98,11 +101,21 @@ API_CASES = [
         b'{"rating": "up", "question": "q", "answer": "a", "comment": "' + b"c" * 3000 + b'"}',
         JSON,
     ),
-    ("upload: no name", "POST", "/api/documents", b"Title\n\ntext", {}),
-    ("upload: binary", "POST", "/api/documents?filename=a.txt", b"\x00\x01\x02\x03" * 100, {}),
-    ("upload: wrong type", "POST", "/api/documents?filename=a.exe", b"MZ", {}),
-    ("upload: empty", "POST", "/api/documents?filename=a.md", b"", {}),
-    ("upload: too large", "POST", "/api/documents?filename=a.txt", b"a " * 1_100_000, {}),
+    ("upload: no name", "POST", "/api/documents", b"Title\n\ntext", FILE),
+    ("upload: binary", "POST", "/api/documents?filename=a.txt", b"\x00\x01\x02\x03" * 100, FILE),
+    ("upload: wrong type", "POST", "/api/documents?filename=a.exe", b"MZ", FILE),
+    ("upload: empty", "POST", "/api/documents?filename=a.md", b"", FILE),
+    ("upload: too large", "POST", "/api/documents?filename=a.txt", b"a " * 1_100_000, FILE),
+    ("upload: as a form", "POST", "/api/documents?filename=a.txt", b"a=b", {"content-type": FORM}),
+    (
+        "upload: as plain text",
+        "POST",
+        "/api/documents?filename=a.txt",
+        b"text",
+        {"content-type": "text/plain"},
+    ),
+    ("upload: from another site", "POST", "/api/documents?filename=a.txt", b"x", FILE | ELSEWHERE),
+    ("delete: from another site", "DELETE", "/api/documents/uploads/a.txt", None, ELSEWHERE),
     ("delete: unknown", "DELETE", "/api/documents/no/such/article.txt", None, {}),
     ("wrong method", "PUT", "/api/ask", b"{}", JSON),
     ("unknown path", "GET", "/api/../../etc/passwd", None, {}),

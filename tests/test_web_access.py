@@ -6,6 +6,7 @@ import pytest
 from conftest import cli, serving
 
 KEY = "test-key-0123456789abcdef"
+FILE = {"Content-Type": "application/octet-stream"}  # an upload declares a type no web page can forge
 ARTICLE = (
     b"Harbour city opens a floating library\n\n"
     b"The city of Bergenhavn opened a floating library on an old ferry on Monday. "
@@ -24,23 +25,25 @@ def keyed(tmp_path_factory, embedder):
 def test_writing_actions_need_the_key(keyed):
     server, client = keyed
     upload = {"params": {"filename": "library.txt"}, "content": ARTICLE}
-    missing = client.post("/api/documents", **upload)
+    missing = client.post("/api/documents", **upload, headers=FILE)
     assert missing.status_code == 401 and missing.headers["www-authenticate"] == "Bearer"
     assert "Authorization: Bearer KEY" in missing.json()["error"]
-    wrong = client.post("/api/documents", **upload, headers={"Authorization": "Bearer not-the-key-at-all"})
+    wrong = client.post(
+        "/api/documents", **upload, headers=FILE | {"Authorization": "Bearer not-the-key-at-all"}
+    )
     assert wrong.status_code == 403 and wrong.json()["error"] == "the API key is not valid"
     for method, path in [("DELETE", "/api/documents/uploads/library.txt"), ("GET", "/api/feedback")]:
         assert client.request(method, path).status_code == 401
     assert client.post("/api/ask", json={"question": QUESTION}).status_code == 200  # asking stays open
 
     auth = {"Authorization": f"Bearer {KEY}"}
-    added = client.post("/api/documents", **upload, headers=auth)
+    added = client.post("/api/documents", **upload, headers=auth | FILE)
     assert added.status_code == 201
     assert added.json() == {"doc_id": "uploads/library.txt", "status": "added", "chunks_written": 1}
     assert (server.index_dir / "uploads" / "library.txt").read_bytes() == ARTICLE
     hits = client.get("/api/search", params={"q": QUESTION, "k": 1}).json()
     assert hits[0]["doc_id"] == "uploads/library.txt"
-    again = client.post("/api/documents", **upload, headers=auth)
+    again = client.post("/api/documents", **upload, headers=auth | FILE)
     assert again.json()["status"] == "unchanged"
 
     removed = client.delete("/api/documents/uploads/library.txt", headers=auth)
@@ -74,7 +77,7 @@ def test_uploads_are_checked_and_never_use_the_name_as_a_path(keyed, filename, c
         "/api/documents",
         params={"filename": filename},
         content=content,
-        headers={"Authorization": f"Bearer {KEY}"},
+        headers=FILE | {"Authorization": f"Bearer {KEY}"},
     )
     if message is None:
         assert response.status_code == 201 and response.json()["doc_id"] == "uploads/passwd.txt"
@@ -115,7 +118,7 @@ def test_request_bodies_over_the_limit_get_413(web_server):
 
 def test_uploads_and_feedback_survive_a_restart_and_a_rebuild(tmp_path, embedder):
     with serving(tmp_path, embedder) as (server, c):
-        added = c.post("/api/documents", params={"filename": "library.txt"}, content=ARTICLE)
+        added = c.post("/api/documents", params={"filename": "library.txt"}, content=ARTICLE, headers=FILE)
         assert added.status_code == 201
         rating = {"rating": "down", "question": QUESTION, "answer": "x", "comment": "kept across restarts"}
         assert c.post("/api/feedback", json=rating).status_code == 201

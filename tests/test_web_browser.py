@@ -184,6 +184,7 @@ def test_scripts_in_questions_titles_and_api_uploads_never_run(page, web_server)
         f"{web_server.url}/api/documents",
         params={"filename": "light<b>house.txt"},
         content=article.encode(),
+        headers={"content-type": "text/html"},
     )
     assert added.status_code == 201 and added.json()["doc_id"] == "uploads/light-b-house.txt"
     page.goto(web_server.url + "/")
@@ -238,3 +239,43 @@ def test_keys_guard_uploads_and_the_chat_is_rate_limited(page, tmp_path, embedde
         box.press("Enter")
         refusal = page.get_by_test_id("bot").last.locator(".error")
         expect(refusal).to_contain_text("Too many questions from here", timeout=ANSWER_TIMEOUT_MS)
+
+
+def test_another_page_cannot_plant_articles_or_read_the_chat(page, web_server, tmp_path):
+    """A page on another loopback port (not an embed origin) tries what the server's loopback rule
+    once let through: a no-cors fetch and an auto-submitted form posting an article, and reading
+    Gradio's endpoints with the user's credentials."""
+    from conftest import free_port
+
+    target = f"{web_server.url}/api/documents?filename="
+    (tmp_path / "fetch.html").write_text(
+        "<!doctype html><html><body><script>"
+        f'fetch("{target}planted-fetch.txt", {{method: "POST", mode: "no-cors", body: "Planted text"}})'
+        '.then(() => { document.title = "sent"; }, () => { document.title = "sent"; });'
+        f'fetch("{web_server.url}/gradio_api/info", {{credentials: "include"}})'
+        '.then(r => r.text()).then(t => { window.__read = t; }, () => { window.__read = "blocked"; });'
+        "</script></body></html>"
+    )
+    (tmp_path / "form.html").write_text(
+        "<!doctype html><html><body>"
+        f'<form id="f" method="POST" enctype="text/plain" action="{target}planted-form.txt">'
+        '<input name="Planted text about the harbour" value="x"></form>'
+        '<script>document.getElementById("f").submit();</script></body></html>'
+    )
+    port = free_port()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page.goto(f"http://127.0.0.1:{port}/fetch.html")
+        page.wait_for_function("document.title === 'sent' && window.__read !== undefined", timeout=20_000)
+        assert page.evaluate("window.__read") == "blocked"
+        page.goto(f"http://127.0.0.1:{port}/form.html")
+        page.wait_for_url("**/api/documents?filename=planted-form.txt", timeout=20_000)
+        expect(page.locator("body")).to_contain_text("cross-site request refused")
+    finally:
+        server.shutdown()
+        server.server_close()
+    documents = {d["doc_id"] for d in httpx.get(f"{web_server.url}/api/documents").json()}
+    assert not {"uploads/planted-fetch.txt", "uploads/planted-form.txt"} & documents
+    assert not (web_server.index_dir / "uploads" / "planted-fetch.txt").exists()

@@ -32,7 +32,7 @@ from assistant.errors import (
 from assistant.feedback import FeedbackLog
 from assistant.pipeline import MAX_QUERY_CHARS, Assistant
 from assistant.retrieval import Filters
-from assistant.web.guard import AccessDenied, BodyLimit, Guard, RateLimited, client_host
+from assistant.web.guard import AccessDenied, BodyLimit, CrossSiteGate, Guard, RateLimited, client_host
 from assistant.web.render import article_page
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,8 @@ def create_app(assistant: Assistant, *, with_ui: bool = True) -> FastAPI:
 
     limits = {"/api/": settings.max_request_bytes, "/api/documents": settings.max_upload_bytes}
     limits |= {f"{base}/gradio_api/queue/": QUEUE_BODY_BYTES for base in ("", "/embed")}
-    app.add_middleware(BodyLimit, limits=limits)
+    app.add_middleware(BodyLimit, limits=limits, timeout_s=settings.body_timeout_s)
+    app.add_middleware(CrossSiteGate, access=guard.access, origins=settings.origins)  # before the body
 
     if settings.origins:
         app.add_middleware(

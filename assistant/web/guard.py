@@ -6,17 +6,27 @@ may ask, and how large a request may be.
   accepted from loopback clients only. Asking stays open.
 - Questions are rate-limited per client with a token bucket (ASSISTANT_RATE_LIMIT per minute; the
   bucket holds a minute's worth, so short bursts pass); over the limit a 429 says when to come back.
-- Request bodies over the limit are refused with 413 while they stream in, before they are parsed.
+- Request bodies over the limit are refused with 413 while they stream in, before they are parsed,
+  and a body that does not arrive within ASSISTANT_BODY_TIMEOUT_S gets a 408.
+- Forged requests from other web pages (`CrossSiteGate`): a request that a page on another origin
+  sent (its `Origin`, or `Sec-Fetch-Site` when it has none) is refused with 403 everywhere but the
+  open endpoints (asking, searching, reading articles, the widget script), whose answers only
+  ASSISTANT_EMBED_ORIGINS may read (CORS). That covers the JSON API's writing actions and all of the
+  chat's own (Gradio) endpoints. A writing action is also checked for its key before its body is
+  read, and an upload must declare a content type no page can send without asking first
+  (`application/octet-stream`, `text/markdown`, `text/html`: not `text/plain` or a form).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
 import math
 import threading
 import time
 from collections import OrderedDict
+from urllib.parse import urlsplit
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -127,11 +137,13 @@ class RateLimiter:
 class BodyLimit:
     """ASGI middleware: request bodies to paths under the given prefixes are read in full before the
     app sees them, and refused with a 413 (nothing passed on) once they pass the prefix's limit,
-    whether Content-Length declared the size or not."""
+    whether Content-Length declared the size or not, or with a 408 when the client stops sending for
+    `timeout_s`."""
 
-    def __init__(self, app: ASGIApp, limits: dict[str, int]) -> None:
+    def __init__(self, app: ASGIApp, limits: dict[str, int], timeout_s: float = 20.0) -> None:
         self.app = app
         self.limits = sorted(limits.items(), key=lambda item: -len(item[0]))  # longest prefix first
+        self.timeout_s = timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = next((n for prefix, n in self.limits if scope.get("path", "").startswith(prefix)), None)
@@ -145,7 +157,14 @@ class BodyLimit:
         chunks: list[bytes] = []
         size = 0
         while True:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.timeout_s)
+            except TimeoutError:
+                error = {"error": f"the request body did not arrive within {self.timeout_s:g} s"}
+                await JSONResponse(error, status_code=408, headers={"Connection": "close"})(
+                    scope, receive, send
+                )
+                return
             if message["type"] != "http.request":
                 return  # the client went away
             chunks.append(message.get("body", b""))
@@ -170,3 +189,78 @@ class BodyLimit:
 
 def _too_large(limit: int) -> JSONResponse:
     return JSONResponse({"error": f"the request body is over the limit of {limit:,} bytes"}, status_code=413)
+
+
+# What any web page may call: asking, searching, reading articles and the widget's script. Their
+# answers are readable cross-origin only by ASSISTANT_EMBED_ORIGINS (CORS).
+OPEN_PATHS = ("/api/ask", "/api/search", "/healthz", "/view", "/widget.js")
+OPEN_READS = ("/api/documents",)  # GET only
+# Writing actions, as (method, path or path prefix ending in /).
+WRITES = (("POST", "/api/documents"), ("DELETE", "/api/documents/"), ("GET", "/api/feedback"))
+# Content types a page on another origin may send without a preflight: never an upload's.
+SIMPLE_TYPES = frozenset({"", "text/plain", "multipart/form-data", "application/x-www-form-urlencoded"})
+
+
+class CrossSiteGate:
+    """ASGI middleware in front of the app: refuses what another web page could forge (see the module
+    docstring), and checks a writing action's key before its body is read."""
+
+    def __init__(self, app: ASGIApp, access: Access, origins: list[str]) -> None:
+        self.app = app
+        self.access = access
+        self.origins = {urlsplit(o).netloc for o in origins}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        refusal = self.refusal(scope)
+        if refusal:
+            status, message = refusal
+            headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+            await JSONResponse({"error": message}, status_code=status, headers=headers)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def refusal(self, scope: Scope) -> tuple[int, str] | None:
+        """(status, message) for a request to refuse, else None."""
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        method, path = scope["method"], scope.get("path", "")
+        if self.cross_site(headers) and not _open(method, path):
+            return (
+                403,
+                "cross-site request refused: this action is only accepted from the assistant's own pages",
+            )
+        if not any(
+            method == m and (path == p or (p.endswith("/") and path.startswith(p))) for m, p in WRITES
+        ):
+            return None
+        client = scope.get("client")
+        try:
+            self.access.check_write(headers.get("authorization"), client[0] if client else "")
+        except AccessDenied as exc:
+            return exc.status, str(exc)
+        content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        if method == "POST" and content_type in SIMPLE_TYPES:
+            return 415, (
+                "send the article with Content-Type: application/octet-stream (or text/markdown, text/html); "
+                f"{content_type or 'no content type'} is refused, as any web page could send it"
+            )
+        return None
+
+    def cross_site(self, headers: dict[str, str]) -> bool:
+        """Did a page on another origin send this? Its Origin (when the browser sent one) is neither this
+        server's (its Host) nor an embed origin; without an Origin, the browser says so in
+        Sec-Fetch-Site, save for navigations (opening a page, the widget's frame)."""
+        origin = headers.get("origin")
+        if origin is not None:
+            netloc = urlsplit(origin).netloc if origin != "null" else ""
+            return not netloc or (netloc != headers.get("host", "") and netloc not in self.origins)
+        site = headers.get("sec-fetch-site", "")
+        return site in ("cross-site", "same-site") and headers.get("sec-fetch-mode") != "navigate"
+
+
+def _open(method: str, path: str) -> bool:
+    if any(path == p or path.startswith(p + "/") for p in OPEN_PATHS):
+        return True
+    return method in ("GET", "HEAD") and any(path == p or path.startswith(p + "/") for p in OPEN_READS)

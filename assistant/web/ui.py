@@ -113,16 +113,11 @@ def _build_chats(assistant: Assistant, feedback: FeedbackLog, guard: Guard) -> F
 
     host = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     limit = assistant.settings.max_upload_bytes
-    gr.mount_gradio_app(
-        host,
-        build_chat(assistant, feedback, guard, compact=True),
-        path="/embed",
-        css=CSS,
-        max_file_size=limit,
-    )
-    gr.mount_gradio_app(
-        host, build_chat(assistant, feedback, guard, compact=False), path="", css=CSS, max_file_size=limit
-    )
+    # run history off: Gradio would keep every call's inputs, the API key field among them, in the
+    # browser and show them at /gradio_api/runs
+    for path, compact in (("/embed", True), ("", False)):
+        chat = build_chat(assistant, feedback, guard, compact=compact)
+        gr.mount_gradio_app(host, chat, path=path, css=CSS, max_file_size=limit, run_history=False)
     return host
 
 
