@@ -27,10 +27,23 @@ def test_answer_html_escapes_text_titles_and_quotes():
     html = answer_html(answer)
     for dangerous in ("<script", "<img", '<a href="javascript', "<b>", "<i>", "<u>"):
         assert dangerous not in html
-    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html
+    assert "&lt;script&gt;window.&#95;&#95;pwned=1&lt;/script&gt;" in html
     assert 'href="/view?doc_id=evil.txt&amp;start=0&amp;end=' in html
     assert "(not supported by the articles)" in html
     assert "<mark>" in html
+
+
+def test_markdown_in_articles_is_shown_as_text_not_rendered():
+    text = "Tickets ![map](http://evil.example/map.png) cost [[1]](http://evil.example/fake) **12** euros."
+    html = answer_html(
+        Answer(question="q", answer=text, refused=False, mode="extractive", citations=[citation(text)],
+               sentences=[AnswerSentence(text, [1])])
+    )  # fmt: skip
+    for syntax in ("![", "](", "[[", "**", "http://evil"):
+        assert syntax not in html, syntax
+    from html import unescape
+
+    assert text in unescape(html), "the browser shows the characters as they were"
 
 
 def test_refusal_renders_without_sources():

@@ -21,7 +21,8 @@ QUESTION = "Who will represent the U.S. at the NATO foreign ministers' meeting?"
 PAYLOAD_ARTICLE = """# Harbour ferry news
 
 The harbour ferry <script>window.__pwned = 1</script> now leaves the pier at nine every morning.
-Tickets for the harbour ferry <img src=x onerror="window.__pwned = 2"> cost twelve euros for adults.
+Tickets for the harbour ferry <img src=x onerror="window.__pwned = 2"> cost twelve euros for adults
+![map](http://127.0.0.1:9/map.png) [[1]](http://127.0.0.1:9/fake).
 The [timetable](javascript:window.__pwned=3) is posted online, <a href="javascript:window.__pwned=4">here</a>.
 """
 
@@ -163,6 +164,8 @@ def test_scripts_in_articles_never_run(page, web_server, tmp_path):
     assert page.evaluate("window.__pwned") is None
     assert page.locator('a[href^="javascript:"]').count() == 0
     assert page.locator(".answer img, .answer script").count() == 0
+    expect(answer).to_contain_text("![map](http://127.0.0.1:9/map.png) [[1]](http://127.0.0.1:9/fake)")
+    assert page.locator('[src*="127.0.0.1:9"], [href*="127.0.0.1:9"]').count() == 0, "nothing loads or links"
 
     with page.expect_popup() as popup:
         answer.locator("a.open-source").first.click()

@@ -1,5 +1,8 @@
 """Answers and articles as HTML. Every piece of article text and model output is escaped here, so
-nothing an article or a model says can become markup in the browser."""
+nothing an article or a model says can become markup in the browser: not HTML, and not Markdown
+either (the chat renders its messages as Markdown, where `![x](http://...)` would load an image and
+`[[1]](http://...)` show a marker linking anywhere), so Markdown's characters become HTML entities,
+which the browser shows as the characters and Markdown leaves alone."""
 
 from __future__ import annotations
 
@@ -9,6 +12,17 @@ from urllib.parse import urlencode
 from assistant.answer import Answer, Citation
 
 CONTEXT_CHARS = 240  # passage text shown around a cited span
+# HTML's special characters, Markdown's syntax characters, and ":" so that no "http://..." in a text
+# becomes an automatic link: each as an entity, in one pass
+_ENTITIES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"}
+    | {c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-!|~:"}
+)
+
+
+def shown(value: str) -> str:
+    """Article text or model output for the chat: escaped for HTML and for Markdown."""
+    return value.translate(_ENTITIES)
 
 
 def view_url(doc_id: str, start: int | None = None, end: int | None = None) -> str:
@@ -23,18 +37,18 @@ def answer_html(answer: Answer, base: str = "/") -> str:
     """The answer with clickable markers, notices, and a collapsible list of its sources."""
     parts = [f'<div class="answer" data-mode="{escape(answer.mode)}">']
     for warning in answer.warnings:
-        parts.append(f'<p class="notice">⚠ {escape(warning)}</p>')
+        parts.append(f'<p class="notice">⚠ {shown(warning)}</p>')
     if answer.standalone_question and answer.standalone_question != answer.question:
-        parts.append(f'<p class="searched">Searched for: {escape(answer.standalone_question)}</p>')
+        parts.append(f'<p class="searched">Searched for: {shown(answer.standalone_question)}</p>')
     if answer.refused:
-        parts.append(f'<p class="refusal">{escape(answer.answer)}</p>')
+        parts.append(f'<p class="refusal">{shown(answer.answer)}</p>')
         if answer.closest:
             parts.append(closest_html(answer.closest["citation"], answer.closest["mismatch"], base))
     else:
         by_number = {c.n: c for c in answer.citations}
         sentences = []
         for sentence in answer.sentences:
-            text = escape(sentence.text)
+            text = shown(sentence.text)
             if not sentence.supported:
                 text = f'<span class="unsupported">{text} <em>(not supported by the articles)</em></span>'
             markers = "".join(_marker(by_number[n], base) for n in sentence.citations if n in by_number)
@@ -49,8 +63,8 @@ def answer_html(answer: Answer, base: str = "/") -> str:
 def closest_html(citation: Citation, mismatch: str, base: str = "/") -> str:
     """A refusal's nearest passage, labelled as not an answer and with the reason."""
     return (
-        f'<div class="closest"><p>Closest passage, not an answer ({escape(mismatch)}):</p>'
-        f"<blockquote>{escape(' '.join(citation.quote.split()))} "
+        f'<div class="closest"><p>Closest passage, not an answer ({shown(mismatch)}):</p>'
+        f"<blockquote>{shown(' '.join(citation.quote.split()))} "
         f'<a class="open-source" href="{_href(citation, base)}" target="_blank" rel="noopener">'
         f"{_where(citation)}</a></blockquote></div>"
     )
@@ -62,7 +76,7 @@ def _href(citation: Citation, base: str) -> str:
 
 
 def _where(citation: Citation) -> str:
-    return " › ".join(escape(part) for part in (citation.title, citation.section) if part)
+    return " › ".join(shown(part) for part in (citation.title, citation.section) if part)
 
 
 def _marker(citation: Citation, base: str) -> str:
@@ -82,8 +96,8 @@ def sources_html(citations: list[Citation], base: str = "/") -> str:
         items.append(
             f'<li class="source" id="source-{c.n}"><a class="open-source" href="{href}" target="_blank" '
             f'rel="noopener">[{c.n}] {where}</a>'
-            f"<blockquote>{'…' if start > CONTEXT_CHARS else ''}{escape(before)}"
-            f"<mark>{escape(c.text[start:end])}</mark>{escape(after)}"
+            f"<blockquote>{'…' if start > CONTEXT_CHARS else ''}{shown(before)}"
+            f"<mark>{shown(c.text[start:end])}</mark>{shown(after)}"
             f"{'…' if end + CONTEXT_CHARS < len(c.text) else ''}</blockquote></li>"
         )
     return (
