@@ -7,6 +7,7 @@ model is loaded once and the store is opened once.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 import threading
 import time
@@ -125,7 +126,10 @@ class Assistant:
     def add_upload(self, filename: str, data: bytes) -> IngestReport:
         """Index an article file sent by a browser or the API, and keep the file under the index
         folder (uploads/) so that a rebuild indexes it again. The name only labels the article: it
-        is reduced to letters, digits and `._-`, never used as a path."""
+        is reduced to letters, digits and `._-`, never used as a path; when that loses anything, a
+        hash of the name is added, so that two names never become one article ("a b.txt" and
+        "a-b.txt", or two names in other scripts), while the same name updates its article. A file
+        whose text another article already has is not kept (a later ingest would bring it back)."""
         shown = Path(filename.replace("\\", "/")).name[:120] or "article"
         suffix = Path(shown).suffix.lower()
         if len(data) > self.settings.max_upload_bytes:
@@ -133,7 +137,9 @@ class Assistant:
                 f"{shown} is {len(data):,} bytes; the limit is "
                 f"{self.settings.max_upload_bytes:,} (ASSISTANT_MAX_UPLOAD_BYTES)"
             )
-        stem = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(shown).stem).strip(".-")[:80] or "article"
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(shown).stem).strip(".-")[:80]
+        if stem != Path(shown).stem:
+            stem = f"{stem or 'article'}-{hashlib.sha256(shown.encode()).hexdigest()[:8]}"
         name = f"{stem}{suffix}"
         try:
             article = parse_article(data, f"{UPLOADS}/{name}", suffix=suffix)
@@ -141,9 +147,15 @@ class Assistant:
             raise ArticleError(f"{shown}: {exc}") from None
         with self._write_lock:
             kept = self.settings.uploads_dir / name
+            earlier = kept.read_bytes() if kept.is_file() else None
             write_atomically(kept, data)
             article = replace(article, path=str(kept.resolve()))
             report = ingest_articles([article], self.settings, self.embedder)
+            if report.duplicates:  # not indexed: keep what was there, or nothing
+                if earlier is None:
+                    kept.unlink(missing_ok=True)
+                else:
+                    write_atomically(kept, earlier)
             self._keywords = None  # searchable at once, without waiting for the staleness check
         return report
 

@@ -176,3 +176,29 @@ def test_cli_reports_each_bad_file_and_exits_non_zero(embedded_settings, seed_di
     )
     assert code == 1
     assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_upload_names_that_clean_alike_stay_two_articles(assistant):
+    text = "Ferry news\n\nThe harbour ferry runs every {} minutes from Monday."
+    names = ["a b.txt", "a-b.txt", "日本語.txt", "Ελληνικά.txt"]
+    ids = []
+    for n, name in enumerate(names):
+        report = assistant.add_upload(name, text.format(10 + n).encode())
+        assert report.added, name
+        ids.append(report.added[0])
+    assert len(set(ids)) == 4 and "uploads/a-b.txt" in ids
+    assert all(i.startswith("uploads/") and i.endswith(".txt") for i in ids)
+    again = assistant.add_upload("a b.txt", text.format(99).encode())
+    assert again.updated == [ids[0]], "the same name updates its article"
+
+
+def test_a_duplicate_upload_keeps_no_file_and_a_removed_article_stays_removed(assistant):
+    text = b"Ferry news\n\nThe harbour ferry runs every twenty minutes from Monday."
+    assistant.add_upload("other.txt", b"Bus news\n\nThe night bus stops at the harbour.")
+    assert assistant.add_upload("first.txt", text).added == ["uploads/first.txt"]
+    second = assistant.add_upload("second.txt", text)
+    assert second.duplicates and not second.added
+    assert not (assistant.settings.uploads_dir / "second.txt").exists()
+    assert assistant.remove_document("uploads/first.txt")
+    assistant.ingest([])  # a later ingest indexes the uploads folder again
+    assert not {d["doc_id"] for d in assistant.documents()} & {"uploads/first.txt", "uploads/second.txt"}

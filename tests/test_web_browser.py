@@ -189,7 +189,10 @@ def test_scripts_in_questions_titles_and_api_uploads_never_run(page, web_server)
         content=article.encode(),
         headers={"content-type": "text/html"},
     )
-    assert added.status_code == 201 and added.json()["doc_id"] == "uploads/light-b-house.txt"
+    doc_id = added.json()["doc_id"]
+    assert (
+        added.status_code == 201 and doc_id.startswith("uploads/light-b-house-") and doc_id.endswith(".txt")
+    )
     page.goto(web_server.url + "/")
     question = '<img src=x onerror="window.__pwned = 5"> How much do guided tours of the lighthouse cost?'
     answer = ask(page, question)
@@ -199,7 +202,7 @@ def test_scripts_in_questions_titles_and_api_uploads_never_run(page, web_server)
     assert page.evaluate("window.__pwned") is None
     assert page.locator("iframe[srcdoc], svg[onload], img[onerror]").count() == 0
     viewer = page.context.new_page()
-    viewer.goto(f"{web_server.url}/view?doc_id=uploads/light-b-house.txt")
+    viewer.goto(f"{web_server.url}/view?doc_id={doc_id}")
     expect(viewer.locator(".text")).to_contain_text("<iframe srcdoc=")
     assert viewer.evaluate("window.__pwned") is None and viewer.locator("iframe, svg").count() == 0
 
