@@ -260,11 +260,15 @@ def _serve(assistant: Assistant, args: argparse.Namespace) -> int:
         listener.close()
         print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_ERROR
-    app = create_app(assistant)  # the model is warmed, then the chat built, once the server listens
+    settings = assistant.settings
+    app = create_app(assistant, listen_host=args.host)  # warmed, then the chat built, once listening
+    proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
     config = uvicorn.Config(
         app,
         log_level="warning",
-        limit_concurrency=assistant.settings.max_connections,  # past it, a 503 instead of more memory
+        limit_concurrency=settings.max_connections,  # past it, a 503 instead of more memory
+        proxy_headers=bool(proxies),  # X-Forwarded-For only from the proxies named, never by default
+        forwarded_allow_ips=proxies or None,
     )
     print(f"News assistant on http://{args.host}:{args.port}/  (answers: {assistant.mode_label})", flush=True)
     uvicorn.Server(config).run(sockets=[listener])

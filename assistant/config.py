@@ -94,6 +94,12 @@ class Settings:
     )
     rate_limit: int = _setting(30, "Questions a client may ask per minute (API and chat); 0 = no limit.")
     body_timeout_s: float = _setting(20.0, "Seconds a client may take to send a request body (then 408).")
+    allowed_hosts: str = _setting(
+        "", "Host names the server answers to, comma-separated; empty = loopback and the --host; * = any."
+    )
+    trusted_proxies: str = _setting(
+        "", "Addresses of reverse proxies whose X-Forwarded-For is believed, comma-separated; empty = none."
+    )
     max_connections: int = _setting(200, "Connections `assistant serve` holds at once; more get a 503.")
     evals_dir: Path = _setting(Path("evals"), "Question sets offered by the web UI's Evaluate tab.")
 
@@ -161,6 +167,11 @@ class Settings:
             "embed_origins",
             "must list origins such as https://news.example, separated by commas",
         )
+
+    @property
+    def hosts(self) -> list[str]:
+        """The allowed host names as a list (empty: the default)."""
+        return [h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip()]
 
     @property
     def origins(self) -> list[str]:

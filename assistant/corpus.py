@@ -22,6 +22,7 @@ SUPPORTED_SUFFIXES = set(TEXT_SUFFIXES) | HTML_SUFFIXES
 MAX_TITLE_CHARS = 200
 MIN_HTML_WORDS = 10
 FRONT_MATTER_KEYS = {"title", "source", "published", "url"}
+LATEST_DATE = "2199-12-31"  # a published date may lie in the future (an embargo, a schedule)
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def parse_article(data: bytes, doc_id: str, *, suffix: str, path: str = "") -> A
         raise ArticleError(f"unsupported file type {suffix or '(none)'!r}")
     if not data.strip():
         raise ArticleError("the file is empty")
-    if b"\x00" in data[:8192]:
+    if b"\x00" in data:  # anywhere: a text with NUL bytes after its first pages is not text either
         raise ArticleError("looks like a binary file, not text")
     try:
         raw = data.decode("utf-8-sig")
@@ -152,7 +153,8 @@ def _parse_html(html: str, doc_id: str, path: str) -> Article:
     text = (text or "").strip()
     if len(text.split()) < MIN_HTML_WORDS:  # a menu or a cookie notice is not an article
         raise ArticleError("no article text found in the HTML")
-    meta = trafilatura.extract_metadata(html)
+    # htmldate drops dates after today unless told otherwise; front matter keeps them, and so does HTML
+    meta = trafilatura.extract_metadata(html, date_config={"original_date": True, "max_date": LATEST_DATE})
     title = (meta.title if meta else "") or _first_line_title(text)
     published = ""
     if meta and meta.date:

@@ -90,6 +90,7 @@ def test_content_hash_follows_text_and_metadata():
         (b"---\npublished: last week\n---\nText.", ".txt", "published date 'last week' is not YYYY-MM-DD"),
         (b"---\nthis line has no colon\n---\nText.", ".txt", "front matter line 2 is not 'key: value'"),
         (b"a,b,c", ".csv", "unsupported file type '.csv'"),
+        (b"Harbour news\n\n" + b"a" * 9000 + b"\x00" * 500, ".txt", "looks like a binary file, not text"),
     ],
 )
 def test_bad_input_gets_a_clear_reason(data, suffix, message):
@@ -115,3 +116,14 @@ def test_windows_line_endings_and_bom_are_normalised():
     article = parse_article("\ufeffTitle\r\nFirst line.\r\nSecond.".encode(), "w.txt", suffix=".txt")
     assert article.text == "Title\nFirst line.\nSecond."
     assert article.title == "Title"
+
+
+def test_a_future_published_date_is_kept_in_html_as_in_front_matter():
+    sentence = b"The harbour ferry runs every twenty minutes from Monday, the council said. "
+    html = (
+        b'<html><head><title>Harbour</title><meta property="article:published_time" content="2031-05-03">'
+        b"</head><body><article><h1>Harbour ferry</h1><p>" + sentence * 5 + b"</p></article></body></html>"
+    )
+    assert parse_article(html, "x.html", suffix=".html").published == "2031-05-03"
+    front = b"---\npublished: 2031-05-03\n---\nHarbour ferry\n\n" + sentence
+    assert parse_article(front, "x.md", suffix=".md").published == "2031-05-03"

@@ -182,3 +182,33 @@ def test_a_busy_port_is_one_line_and_nothing_is_announced(tmp_path):
         f"error: cannot listen on 127.0.0.1:{port}: Address already in use"
     ]
     assert "News assistant on" not in result.stdout
+
+
+def test_a_host_name_made_to_point_here_is_refused(open_server):
+    server, client = open_server
+    for method, path in [
+        ("GET", "/api/feedback"),
+        ("GET", "/config"),
+        ("DELETE", "/api/documents/uploads/x.txt"),
+    ]:
+        response = client.request(method, path, headers={"Host": "rebind.attacker.example"})
+        assert response.status_code == 400, (method, path)
+    assert client.get("/healthz", headers={"Host": "localhost"}).status_code == 200
+
+
+def test_made_up_forwarded_addresses_get_no_fresh_allowance(tmp_path, embedder):
+    with serving(tmp_path, embedder, {"ASSISTANT_RATE_LIMIT": "2"}) as (server, client):
+        statuses = [
+            client.get(
+                "/api/search", params={"q": "ferry"}, headers={"X-Forwarded-For": f"10.0.0.{n}"}
+            ).status_code
+            for n in range(4)
+        ]
+        assert statuses[:2] == [200, 200] and 429 in statuses[2:]
+
+
+def test_the_api_documentation_loads_nothing_from_elsewhere(open_server):
+    server, client = open_server
+    assert client.get("/openapi.json").json()["info"]["title"] == "News assistant"
+    docs = client.get("/docs")
+    assert "cdn.jsdelivr.net" not in docs.text and "unpkg.com" not in docs.text

@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from assistant.answer import passage_json
 from assistant.errors import (
@@ -39,6 +40,8 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 MAX_HISTORY_TURNS = 20
 QUEUE_BODY_BYTES = 1_000_000  # a chat turn sent to Gradio's queue carries the conversation so far
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+WILDCARDS = ("", "0.0.0.0", "::")  # listening on every address names no host
 
 
 class Strict(BaseModel):
@@ -75,13 +78,17 @@ class FeedbackIn(Strict):
     mode: str = Field(default="", max_length=20)
 
 
-def create_app(assistant: Assistant, *, with_ui: bool = True) -> FastAPI:
-    """The whole server for one Assistant."""
+def create_app(assistant: Assistant, *, with_ui: bool = True, listen_host: str = "") -> FastAPI:
+    """The whole server for one Assistant. It answers to the host names of ASSISTANT_ALLOWED_HOSTS,
+    by default to loopback names and `listen_host` (the address it listens on), so that a web page
+    whose name was made to point at this machine (DNS rebinding) gets a 400."""
     settings = assistant.settings
     app = FastAPI(
         title="News assistant",
         description="Answers about news articles, every claim cited to the passage behind it.",
         version="1",
+        docs_url=None,  # FastAPI's /docs and /redoc load their scripts from a CDN; /openapi.json stays
+        redoc_url=None,
     )
     feedback = FeedbackLog(settings.index_dir)
     guard = Guard(settings)
@@ -100,6 +107,8 @@ def create_app(assistant: Assistant, *, with_ui: bool = True) -> FastAPI:
     limits |= {f"{base}/gradio_api/queue/": QUEUE_BODY_BYTES for base in ("", "/embed")}
     app.add_middleware(BodyLimit, limits=limits, timeout_s=settings.body_timeout_s)
     app.add_middleware(CrossSiteGate, access=guard.access, origins=settings.origins)  # before the body
+    hosts = settings.hosts or [*LOOPBACK_NAMES, *([listen_host] if listen_host not in WILDCARDS else [])]
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
 
     if settings.origins:
         app.add_middleware(
