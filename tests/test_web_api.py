@@ -123,7 +123,7 @@ def test_malformed_json_is_a_4xx(client):
 
 
 def test_openapi_docs_and_embedding_headers(client, web_server):
-    assert client.get("/docs").status_code == 200
+    assert "swagger-ui" not in client.get("/docs").text  # off: it loaded its scripts from a CDN
     assert "/api/ask" in client.get("/openapi.json").json()["paths"]
     allowed = f"http://127.0.0.1:{web_server.page_port}"
     embed = client.get("/embed/")
