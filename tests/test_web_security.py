@@ -212,3 +212,24 @@ def test_the_api_documentation_loads_nothing_from_elsewhere(open_server):
     assert client.get("/openapi.json").json()["info"]["title"] == "News assistant"
     docs = client.get("/docs")
     assert "cdn.jsdelivr.net" not in docs.text and "unpkg.com" not in docs.text
+
+
+def test_a_client_that_drops_a_request_mid_body_leaves_no_traceback(open_server):
+    server, client = open_server
+    host, port = server.url.removeprefix("http://").split(":")
+    for path, content_type in [
+        ("/api/documents?filename=dropped.txt", "application/octet-stream"),
+        ("/api/ask", "application/json"),
+        ("/gradio_api/queue/join", "application/json"),
+    ]:
+        with socket.create_connection((host, int(port)), timeout=10) as dropped:
+            dropped.sendall(
+                f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n"
+                "Content-Length: 100000\r\n\r\n".encode()
+                + b"a" * 1000
+            )
+            time.sleep(0.2)
+    time.sleep(0.5)
+    assert client.get("/healthz").status_code == 200
+    log = (server.index_dir.parent / "server.log").read_text()
+    assert "Traceback" not in log and "No response returned" not in log

@@ -33,7 +33,15 @@ from assistant.errors import (
 from assistant.feedback import FeedbackLog
 from assistant.pipeline import MAX_QUERY_CHARS, Assistant
 from assistant.retrieval import Filters
-from assistant.web.guard import AccessDenied, BodyLimit, CrossSiteGate, Guard, RateLimited, client_host
+from assistant.web.guard import (
+    AccessDenied,
+    BodyLimit,
+    CrossSiteGate,
+    Guard,
+    RateLimited,
+    SecurityHeaders,
+    client_host,
+)
 from assistant.web.render import article_page
 
 log = logging.getLogger(__name__)
@@ -117,18 +125,7 @@ def create_app(assistant: Assistant, *, with_ui: bool = True, listen_host: str =
             allow_methods=["GET", "POST"],
             allow_headers=["Content-Type", "Authorization"],
         )
-    frame_ancestors = " ".join(["'self'", *settings.origins])
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        policy = f"frame-ancestors {frame_ancestors}"
-        if request.url.path == "/view":  # article text only: no script may run there at all
-            policy += "; script-src 'none'; object-src 'none'"
-        response.headers["Content-Security-Policy"] = policy
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "same-origin"
-        return response
+    app.add_middleware(SecurityHeaders, frame_ancestors=["'self'", *settings.origins])
 
     @app.exception_handler(AssistantError)
     async def assistant_error(request: Request, exc: AssistantError) -> JSONResponse:

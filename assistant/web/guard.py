@@ -28,6 +28,7 @@ import time
 from collections import OrderedDict
 from urllib.parse import urlsplit
 
+from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -264,3 +265,31 @@ def _open(method: str, path: str) -> bool:
     if any(path == p or path.startswith(p + "/") for p in OPEN_PATHS):
         return True
     return method in ("GET", "HEAD") and any(path == p or path.startswith(p + "/") for p in OPEN_READS)
+
+
+class SecurityHeaders:
+    """ASGI middleware: who may frame the pages (`frame_ancestors`), no script at all in the article
+    viewer, no type sniffing, no referrer to other sites. Headers are added as a response starts, so
+    a request the client abandoned mid-body simply ends, with nothing logged."""
+
+    def __init__(self, app: ASGIApp, frame_ancestors: list[str]) -> None:
+        self.app = app
+        self.frame_ancestors = " ".join(frame_ancestors)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        policy = f"frame-ancestors {self.frame_ancestors}"
+        if scope.get("path") == "/view":  # article text only: no script may run there at all
+            policy += "; script-src 'none'; object-src 'none'"
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["Content-Security-Policy"] = policy
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["Referrer-Policy"] = "same-origin"
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
