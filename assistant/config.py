@@ -93,6 +93,9 @@ class Settings:
         secret=True,
     )
     rate_limit: int = _setting(30, "Questions a client may ask per minute (API and chat); 0 = no limit.")
+    upload_rate_limit: int = _setting(
+        20, "Files a client may send to the chat's upload per minute; 0 = no limit."
+    )
     body_timeout_s: float = _setting(20.0, "Seconds a client may take to send a request body (then 408).")
     allowed_hosts: str = _setting(
         "", "Host names the server answers to, comma-separated; empty = loopback and the --host; * = any."
@@ -155,6 +158,7 @@ class Settings:
         _check(self.max_upload_bytes >= 1, "max_upload_bytes", "must be at least 1")
         _check(self.max_request_bytes >= 1024, "max_request_bytes", "must be at least 1024")
         _check(self.rate_limit >= 0, "rate_limit", "must be 0 or more")
+        _check(self.upload_rate_limit >= 0, "upload_rate_limit", "must be 0 or more")
         _check(self.body_timeout_s > 0, "body_timeout_s", "must be above 0")
         _check(self.max_connections >= 1, "max_connections", "must be at least 1")
         _check(

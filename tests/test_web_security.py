@@ -233,3 +233,12 @@ def test_a_client_that_drops_a_request_mid_body_leaves_no_traceback(open_server)
     assert client.get("/healthz").status_code == 200
     log = (server.index_dir.parent / "server.log").read_text()
     assert "Traceback" not in log and "No response returned" not in log
+
+
+def test_files_sent_to_the_chats_upload_endpoint_are_rate_limited(tmp_path, embedder):
+    with serving(tmp_path, embedder, {"ASSISTANT_UPLOAD_RATE_LIMIT": "2"}) as (server, client):
+        files = {"files": ("note.txt", b"Harbour news\n\nThe ferry runs hourly.", "text/plain")}
+        statuses = [client.post("/gradio_api/upload", files=files).status_code for _ in range(4)]
+        assert statuses[:2] == [200, 200] and statuses[2:] == [429, 429]
+        refused = client.post("/gradio_api/upload", files=files)
+        assert int(refused.headers["retry-after"]) >= 1 and "too many uploads" in refused.json()["error"]

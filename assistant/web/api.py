@@ -114,7 +114,9 @@ def create_app(assistant: Assistant, *, with_ui: bool = True, listen_host: str =
     limits = {"/api/": settings.max_request_bytes, "/api/documents": settings.max_upload_bytes}
     limits |= {f"{base}/gradio_api/queue/": QUEUE_BODY_BYTES for base in ("", "/embed")}
     app.add_middleware(BodyLimit, limits=limits, timeout_s=settings.body_timeout_s)
-    app.add_middleware(CrossSiteGate, access=guard.access, origins=settings.origins)  # before the body
+    app.add_middleware(  # before the body is read
+        CrossSiteGate, access=guard.access, origins=settings.origins, limiter=guard.uploads
+    )
     hosts = settings.hosts or [*LOOPBACK_NAMES, *([listen_host] if listen_host not in WILDCARDS else [])]
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
 

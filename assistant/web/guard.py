@@ -43,6 +43,7 @@ class Guard:
     def __init__(self, settings: Settings) -> None:
         self.access = Access(settings)
         self.questions = RateLimiter(settings.rate_limit)
+        self.uploads = RateLimiter(settings.upload_rate_limit)  # files sent to the chat's upload
 
 
 class RateLimited(Exception):
@@ -206,10 +207,13 @@ class CrossSiteGate:
     """ASGI middleware in front of the app: refuses what another web page could forge (see the module
     docstring), and checks a writing action's key before its body is read."""
 
-    def __init__(self, app: ASGIApp, access: Access, origins: list[str]) -> None:
+    def __init__(
+        self, app: ASGIApp, access: Access, origins: list[str], limiter: RateLimiter | None = None
+    ) -> None:
         self.app = app
         self.access = access
         self.origins = {urlsplit(o).netloc for o in origins}
+        self.limiter = limiter  # of files sent to the chat's upload endpoint
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -217,36 +221,44 @@ class CrossSiteGate:
             return
         refusal = self.refusal(scope)
         if refusal:
-            status, message = refusal
-            headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+            status, message, headers = refusal
             await JSONResponse({"error": message}, status_code=status, headers=headers)(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
-    def refusal(self, scope: Scope) -> tuple[int, str] | None:
-        """(status, message) for a request to refuse, else None."""
+    def refusal(self, scope: Scope) -> tuple[int, str, dict[str, str]] | None:
+        """(status, message, headers) for a request to refuse, else None."""
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         method, path = scope["method"], scope.get("path", "")
         if self.cross_site(headers) and not _open(method, path):
-            return (
-                403,
-                "cross-site request refused: this action is only accepted from the assistant's own pages",
+            message = (
+                "cross-site request refused: this action is only accepted from the assistant's own pages"
             )
+            return 403, message, {}
+        client = scope.get("client")
+        if self.limiter and method == "POST" and path.endswith("/gradio_api/upload"):
+            wait = self.limiter.retry_after(client[0] if client else "")
+            if wait:
+                return (
+                    429,
+                    f"too many uploads from this client; try again in {wait} s",
+                    {"Retry-After": str(wait)},
+                )
         if not any(
             method == m and (path == p or (p.endswith("/") and path.startswith(p))) for m, p in WRITES
         ):
             return None
-        client = scope.get("client")
         try:
             self.access.check_write(headers.get("authorization"), client[0] if client else "")
         except AccessDenied as exc:
-            return exc.status, str(exc)
+            return exc.status, str(exc), {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
         content_type = headers.get("content-type", "").split(";")[0].strip().lower()
         if method == "POST" and content_type in SIMPLE_TYPES:
-            return 415, (
+            message = (
                 "send the article with Content-Type: application/octet-stream (or text/markdown, text/html); "
                 f"{content_type or 'no content type'} is refused, as any web page could send it"
             )
+            return 415, message, {}
         return None
 
     def cross_site(self, headers: dict[str, str]) -> bool:

@@ -33,6 +33,7 @@ EXAMPLES = [
     "On what date is the meeting?",
 ]
 UPLOAD_TYPES = [".txt", ".md", ".html", ".htm"]
+UPLOAD_CLEANUP_S = 1800  # Gradio's temporary copies of uploaded files live at most about this long
 WRITE_REFUSED = (
     "Adding articles and running evaluations need the API key (or a browser on the server's machine "
     "when no keys are set)."
@@ -173,7 +174,10 @@ def build_chat(assistant: Assistant, feedback: FeedbackLog, guard: Guard, *, com
         gr.Info("Thank you: your feedback was saved.")
         return ""
 
-    with gr.Blocks(title="News assistant", analytics_enabled=False) as demo:
+    # files sent to Gradio's upload endpoint wait in its temporary folder for the handler, which
+    # checks the key; every UPLOAD_CLEANUP_S whatever is older than that is deleted
+    cleanup = (UPLOAD_CLEANUP_S, UPLOAD_CLEANUP_S)
+    with gr.Blocks(title="News assistant", analytics_enabled=False, delete_cache=cleanup) as demo:
         turns = gr.State([])
         if not compact:
             gr.Markdown(
