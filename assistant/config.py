@@ -93,6 +93,9 @@ class Settings:
         secret=True,
     )
     rate_limit: int = _setting(30, "Questions a client may ask per minute (API and chat); 0 = no limit.")
+    max_concurrent_answers: int = _setting(
+        4, "Questions searched and answered at once; more wait their turn (bounds memory under load)."
+    )
     upload_rate_limit: int = _setting(
         20, "Files a client may send to the chat's upload per minute; 0 = no limit."
     )
@@ -159,6 +162,7 @@ class Settings:
         _check(self.max_request_bytes >= 1024, "max_request_bytes", "must be at least 1024")
         _check(self.rate_limit >= 0, "rate_limit", "must be 0 or more")
         _check(self.upload_rate_limit >= 0, "upload_rate_limit", "must be 0 or more")
+        _check(self.max_concurrent_answers >= 1, "max_concurrent_answers", "must be at least 1")
         _check(self.body_timeout_s > 0, "body_timeout_s", "must be above 0")
         _check(self.max_connections >= 1, "max_connections", "must be at least 1")
         _check(

@@ -60,7 +60,9 @@ def load_questions(path: Path) -> list[str]:
     return questions
 
 
-def run(url: str, clients: int, per_client: int, questions: list[str], upload: int = 0, key: str = ""):
+def run(
+    url: str, clients: int, per_client: int, questions: list[str], upload: int = 0, key: str = "", k: int = 0
+):
     url = url.rstrip("/")
     before = call(f"{url}/healthz")[1]
     chunks_before = before["store"]["chunks"] if isinstance(before, dict) else 0
@@ -70,7 +72,7 @@ def run(url: str, clients: int, per_client: int, questions: list[str], upload: i
     def client(number: int) -> None:
         for turn in range(per_client):
             question = questions[(number * per_client + turn) % len(questions)]
-            body = json.dumps({"question": question}).encode()
+            body = json.dumps({"question": question} | ({"k": k} if k else {})).encode()
             status, _, seconds = call(f"{url}/api/ask", "POST", body, {"Content-Type": "application/json"})
             with lock:
                 results.append((status, seconds))
@@ -154,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--question-set", type=Path, default=DEFAULT_QUESTIONS)
     parser.add_argument("--upload", type=int, default=0, help="articles to upload during the run")
     parser.add_argument("--key", default="", help="API key for the uploads (when the server has keys)")
+    parser.add_argument("--k", type=int, default=0, help="passages per question (default: the server's)")
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
     if args.clients < 1 or args.questions < 1 or args.upload < 0:
@@ -162,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         questions = load_questions(args.question_set)
     except (OSError, ValueError, KeyError) as exc:
         parser.error(f"cannot read questions from {args.question_set}: {exc}")
-    report = run(args.url, args.clients, args.questions, questions, args.upload, args.key)
+    report = run(args.url, args.clients, args.questions, questions, args.upload, args.key, args.k)
     print(
         f"{report['requests']} questions from {report['clients']} clients in {report['seconds']:.1f} s "
         f"({report['questions_per_s']:.1f}/s): {report['answered']} answered, statuses "

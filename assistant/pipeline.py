@@ -75,6 +75,9 @@ class Assistant:
         self.recognizer = EntityRecognizer()
         self._lock = threading.RLock()  # lazy parts are built once even when threads race for them
         self._write_lock = threading.Lock()  # one upload or removal at a time
+        # searching and choosing sentences hold vectors and entities per passage: a bounded number of
+        # questions at once keeps memory flat however many arrive (the rest wait their turn)
+        self._working = threading.BoundedSemaphore(settings.max_concurrent_answers)
 
     @property
     def mode_label(self) -> str:
@@ -248,13 +251,15 @@ class Assistant:
         if standalone != question:
             timings["condense"] = _ms_since(started)
         started = time.perf_counter()
-        passages = self.search(standalone, k=k, retriever=retriever, filters=filters)
+        with self._working:
+            passages = self.search(standalone, k=k, retriever=retriever, filters=filters)
         timings["retrieve"] = _ms_since(started)
 
         started = time.perf_counter()
         answer: Answer | None = None
         if use_llm:
-            choice = choose(question, standalone, passages, self.embedder, self.recognizer, self.settings)
+            with self._working:
+                choice = choose(question, standalone, passages, self.embedder, self.recognizer, self.settings)
             confidence = choice.confidence
             if should_refuse(question, passages, confidence, self.settings):
                 answer = refusal(question, LLM, passages, choice)
@@ -273,10 +278,17 @@ class Assistant:
                     yield Event("notice", warnings[-1])
         if answer is None:
             context = str(turns[-1].get("answer", "")) if turns and standalone != question else ""
-            choice = choose(
-                question, standalone, passages, self.embedder, self.recognizer, self.settings, context=context
-            )
-            answer = answer_extractively(question, passages, choice, self.settings)
+            with self._working:
+                choice = choose(
+                    question,
+                    standalone,
+                    passages,
+                    self.embedder,
+                    self.recognizer,
+                    self.settings,
+                    context=context,
+                )
+                answer = answer_extractively(question, passages, choice, self.settings)
             yield Event("token", answer.answer)
         timings["answer"] = _ms_since(started)
         answer.standalone_question = standalone

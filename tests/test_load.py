@@ -54,3 +54,34 @@ def test_the_script_exits_nonzero_when_requests_fail(questions, tmp_path: Path):
         main(["--url", nobody, "--clients", "2", "--questions", "1", "--json", str(tmp_path / "r.json")]) == 1
     )
     assert '"answered": 0' in (tmp_path / "r.json").read_text()
+
+
+def test_answering_runs_a_bounded_number_of_questions_at_once(tmp_path, embedder):
+    """Many questions at once wait their turn instead of each holding its passages' vectors and
+    entities in memory (50 questions at k=50 took a server from 766 MB to 1.9 GB; see RELIABILITY.md)."""
+    import threading
+    import time
+
+    from assistant.config import Settings
+    from assistant.pipeline import Assistant
+
+    assistant = Assistant(Settings(index_dir=tmp_path / "index", max_concurrent_answers=2), embedder)
+    running, most, lock = 0, 0, threading.Lock()
+
+    def slow_search(*args, **kwargs):
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.1)
+        with lock:
+            running -= 1
+        return []
+
+    assistant.search = slow_search
+    askers = [threading.Thread(target=assistant.ask, args=(f"Who won race {n}?",)) for n in range(8)]
+    for asker in askers:
+        asker.start()
+    for asker in askers:
+        asker.join()
+    assert most == 2
