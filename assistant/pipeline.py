@@ -204,7 +204,7 @@ class Assistant:
             k=max(pool, self.settings.rerank_candidates) if reranker else pool,
             filters=filters,
         )
-        results = chosen.retrieve(QueryBundle(query))
+        results = self.store.current_only(chosen.retrieve(QueryBundle(query)))
         if reranker and results:
             results = reranker.postprocess_nodes(results, query_bundle=QueryBundle(query))
         if self.settings.constraint_candidates:

@@ -213,6 +213,24 @@ class Store:
             ],
         )  # fmt: skip
 
+    def current_only(self, results: list[NodeWithScore]) -> list[NodeWithScore]:
+        """The results less chunks of article versions that the article's full-text record no longer
+        names. An update writes the new version's chunks, then its record, then drops the old chunks:
+        cut short (`kill -9`) or still running in another process, it leaves two versions' chunks,
+        and only the recorded one is served, so a citation always fits the text `/view` shows."""
+        doc_ids = sorted({str(r.node.metadata.get("doc_id", "")) for r in results})
+        if not doc_ids:
+            return results
+        page = self.documents.get(ids=doc_ids, include=["metadatas"])
+        current = {
+            i: (m or {}).get("content_hash") for i, m in zip(page["ids"], page["metadatas"], strict=True)
+        }
+        return [
+            r
+            for r in results
+            if current.get(r.node.metadata.get("doc_id")) in (None, r.node.metadata.get("content_hash"))
+        ]
+
     def document_ids(self) -> set[str]:
         return set(self.documents.get(include=[])["ids"])
 

@@ -202,3 +202,39 @@ def test_a_duplicate_upload_keeps_no_file_and_a_removed_article_stays_removed(as
     assert assistant.remove_document("uploads/first.txt")
     assistant.ingest([])  # a later ingest indexes the uploads folder again
     assert not {d["doc_id"] for d in assistant.documents()} & {"uploads/first.txt", "uploads/second.txt"}
+
+
+def test_an_update_cut_short_serves_one_version_and_citations_fit_the_text(assistant, tmp_path):
+    """The steps of an update, stopped where `kill -9` would leave them: the new version's chunks
+    written beside the old ones, then its full-text record, and no deletion of the old chunks."""
+    from llama_index.core.schema import MetadataMode
+
+    from assistant.chunking import split_article
+    from assistant.corpus import parse_article
+
+    old = b"Ferry news\n\nThe harbour ferry leaves the old pier every twenty minutes."
+    new = b"Ferry news\n\nThe harbour ferry leaves the new pier every half hour from Monday."
+    assert assistant.add_upload("ferry.txt", old).added == ["uploads/ferry.txt"]
+    article = parse_article(new, "uploads/ferry.txt", suffix=".txt")
+    nodes = split_article(article, chunk_tokens=assistant.settings.chunk_tokens, overlap_tokens=0)
+    for node, vector in zip(
+        nodes,
+        assistant.embedder.encode([n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes]),
+        strict=True,
+    ):
+        node.embedding = vector
+    store = assistant.store
+    store.upsert(nodes)  # the new chunks are in, the record still names the old version
+    store.touch()
+
+    def served() -> set[str]:
+        passages = assistant.search("When does the harbour ferry leave the pier?", k=5)
+        return {p.node.get_content() for p in passages if p.node.metadata["doc_id"] == "uploads/ferry.txt"}
+
+    assert all("old pier" in text for text in served()) and served()
+    store.put_documents([article])  # the record names the new version; the old chunks are still there
+    assert all("new pier" in text for text in served()) and served()
+    answer = assistant.ask("When does the harbour ferry leave the pier?")
+    shown = assistant.document("uploads/ferry.txt")["text"]
+    for citation in answer.citations:
+        assert shown[citation.start_char : citation.end_char] == citation.quote
