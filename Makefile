@@ -2,6 +2,7 @@
 #   make run    create .venv, install, index seeds/ (only what changed), answer an example question,
 #               then serve the chat on http://127.0.0.1:7860/
 #   make test   install the test tools too and run the whole suite (what CI runs)
+#   make check  while working: lint, then the quick tests (no servers, browser or LLM)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -13,7 +14,7 @@ EXAMPLE_QUESTION := Who will represent the U.S. at the NATO meeting?
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint clean
+.PHONY: run test check lint clean
 
 run: $(VENV)/.installed
 	$(BIN)/assistant ingest seeds/
@@ -23,6 +24,11 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-test $(CHROMIUM)
 	$(BIN)/ruff check assistant tests
 	$(BIN)/python -m pytest
+
+check: $(VENV)/.installed-test
+	$(BIN)/ruff check assistant tests
+	$(BIN)/ruff format --check assistant tests
+	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check assistant tests

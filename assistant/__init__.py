@@ -10,9 +10,11 @@ from pathlib import Path
 
 
 def _offline_defaults() -> None:
-    import llama_index.core
+    import importlib.util
 
-    static = Path(llama_index.core.__file__).parent / "_static"
+    # found without importing llama-index (a second of start-up), so that `assistant --help` is quick
+    spec = importlib.util.find_spec("llama_index.core")
+    static = Path(spec.origin if spec and spec.origin else "").parent / "_static"
     defaults = {
         "TIKTOKEN_CACHE_DIR": str(static / "tiktoken_cache"),
         "NLTK_DATA": str(static / "nltk_cache"),

@@ -8,12 +8,16 @@ import logging
 import sys
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from assistant.answer import Answer, Citation, passage_json
 from assistant.config import RETRIEVERS, Settings
 from assistant.errors import AssistantError
-from assistant.pipeline import Assistant
-from assistant.retrieval import Filters
+
+if TYPE_CHECKING:  # the pipeline pulls in torch, Chroma and spaCy: loaded once a command runs, so
+    # that `--help` and argument errors answer at once
+    from assistant.answer import Answer, Citation
+    from assistant.pipeline import Assistant
+    from assistant.retrieval import Filters
 
 DEFAULT_INGEST_PATH = Path("seeds")
 EXIT_FAILED_ITEMS = 1
@@ -107,6 +111,8 @@ def _add_filter_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _filters(args: argparse.Namespace) -> Filters:
+    from assistant.retrieval import Filters
+
     return Filters(tuple(args.doc), tuple(args.source), args.since, args.until)
 
 
@@ -121,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env(
             index_dir=args.index_dir, chroma_url=args.chroma_url, collection=args.collection
         )
+        from assistant.pipeline import Assistant
+
         return args.run(Assistant(settings), args)
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -151,6 +159,8 @@ def _search(assistant: Assistant, args: argparse.Namespace) -> int:
     _check_k(args.k)
     results = assistant.search(args.query, k=args.k, retriever=args.retriever, filters=_filters(args))
     if args.json:
+        from assistant.answer import passage_json
+
         print(json.dumps([passage_json(r) for r in results], ensure_ascii=False, indent=2))
         return 0
     for rank, result in enumerate(results, start=1):
@@ -395,7 +405,7 @@ def _calibrate(assistant: Assistant, args: argparse.Namespace) -> int:
         print(f"skipped: {problem}", file=sys.stderr)
     if not cases:
         raise AssistantError(f"{args.question_set} holds no questions")
-    probe = Assistant(assistant.settings.replace(refusal_threshold=0.0), assistant.embedder)
+    probe = type(assistant)(assistant.settings.replace(refusal_threshold=0.0), assistant.embedder)
     outcomes = calibration_outcomes(
         cases, lambda case: probe.ask(case.question, history=case.history, mode="extractive")
     )

@@ -27,6 +27,23 @@ SEEDS = REPO / "seeds"
 SEED_DOC_ID = "us-nato-rubio-skips-brussels-meeting.txt"
 SERVER_START_TIMEOUT_S = 60
 SCRIPT = str(Path(sys.executable).parent / "assistant")
+# `make check` runs the quick tests (`-m "not slow"`); these modules start an `assistant serve`, a
+# browser, an LLM server or a benchmark, and tests on a `chroma run` server are slow too
+SLOW_MODULES = {
+    "test_web_browser": "browser", "test_llm": "llm", "test_web_access": "serve", "test_web_api": "serve",
+    "test_web_security": "serve", "test_hostile": "serve", "test_load": "serve", "test_faults": "serve",
+    "test_bench": "bench", "test_evaluation": "serve",
+}  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        kind = SLOW_MODULES.get(item.path.stem)
+        on_server = getattr(item, "callspec", None) and item.callspec.params.get("store_mode") == "server"
+        if kind or on_server:
+            item.add_marker(pytest.mark.slow)
+        if kind in ("browser", "llm"):
+            item.add_marker(getattr(pytest.mark, kind))
 
 
 @pytest.fixture(autouse=True)
