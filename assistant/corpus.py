@@ -190,8 +190,18 @@ def _split_front_matter(raw: str) -> tuple[dict[str, str], str]:
             raise ArticleError(f"front matter line {number} is not 'key: value'")
         key = key.strip().lower()
         if key in FRONT_MATTER_KEYS:
-            meta[key] = value.strip().strip("\"'").strip()
+            meta[key] = _front_matter_value(value)
     return meta, raw[match.end() :]
+
+
+def _front_matter_value(value: str) -> str:
+    """A value as YAML reads a plain or quoted scalar: "# ..." after a space is a comment, unless the
+    value is quoted ('title: "We are #1"')."""
+    value = value.strip()
+    quoted = re.fullmatch(r"""(["'])(.*)\1(?:\s+#.*)?""", value)
+    if quoted:
+        return quoted.group(2).strip()
+    return re.split(r"(?:^|\s)#", value, maxsplit=1)[0].strip()
 
 
 def _first_line_title(text: str) -> str:

@@ -127,3 +127,30 @@ def test_a_future_published_date_is_kept_in_html_as_in_front_matter():
     assert parse_article(html, "x.html", suffix=".html").published == "2031-05-03"
     front = b"---\npublished: 2031-05-03\n---\nHarbour ferry\n\n" + sentence
     assert parse_article(front, "x.md", suffix=".md").published == "2031-05-03"
+
+
+def test_the_readmes_front_matter_example_parses():
+    import re
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    (block,) = re.findall(r"```\n((?:\s*---\n)(?:.*\n)*?\s*---\n)\s*```", readme)
+    example = (
+        "\n".join(line.strip() for line in block.splitlines()) + "\nNATO news\n\nRubio skips the meeting.\n"
+    )
+    article = parse_article(example.encode(), "example.md", suffix=".md")
+    assert article.title == "The U.S. and NATO: A Changing Dynamic Amidst Ongoing Ukraine Talks"
+    assert article.source == "Keystone / dpa" and article.published == "" and article.url == "https://..."
+
+
+@pytest.mark.parametrize(
+    ("line", "value"),
+    [
+        ("title: We are #1", "We are"),  # as in YAML: a comment
+        ('title: "We are #1"', "We are #1"),
+        ("title: 'Issue #5' # a note", "Issue #5"),
+        ("title: C# in the newsroom", "C# in the newsroom"),
+    ],
+)
+def test_front_matter_comments_are_read_as_yaml_reads_them(line, value):
+    article = parse_article(f"---\n{line}\n---\nText.".encode(), "x.md", suffix=".md")
+    assert article.title == value
