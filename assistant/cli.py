@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.config import RETRIEVERS, Settings
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, DateFilterError
 
 if TYPE_CHECKING:  # the pipeline pulls in torch, Chroma and spaCy: loaded once a command runs, so
     # that `--help` and argument errors answer at once
@@ -113,7 +113,10 @@ def _add_filter_flags(parser: argparse.ArgumentParser) -> None:
 def _filters(args: argparse.Namespace) -> Filters:
     from assistant.retrieval import Filters
 
-    return Filters(tuple(args.doc), tuple(args.source), args.since, args.until)
+    try:
+        return Filters(tuple(args.doc), tuple(args.source), args.since, args.until)
+    except DateFilterError as exc:
+        raise exc.named(f"--{exc.field}") from None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -209,10 +209,19 @@ def _first_line_title(text: str) -> str:
     return first.lstrip("#").strip()[:MAX_TITLE_CHARS]
 
 
+def day(value: str) -> str:
+    """A calendar date written YYYY-MM-DD, as written; ValueError for anything else ("2024-13-45",
+    "2024-5-1", "yesterday"). The one date check of the package: articles' published dates and the
+    date filters of questions."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError(value)
+    return dt.date.fromisoformat(value).isoformat()
+
+
 def _check_date(value: str) -> str:
     if not value:
         return ""
     try:
-        return dt.date.fromisoformat(value).isoformat()
+        return day(value)
     except ValueError:
         raise ArticleError(f"published date {value!r} is not YYYY-MM-DD") from None

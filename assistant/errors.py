@@ -1,5 +1,7 @@
 """The error family users see: one sentence saying what happened and the command that fixes it."""
 
+from __future__ import annotations
+
 
 class AssistantError(Exception):
     """A failure the user can act on; its message is shown as is, without a traceback."""
@@ -27,3 +29,15 @@ class StoreUnavailableError(AssistantError):
 
 class ModelLoadError(AssistantError):
     """The embedding model cannot be loaded."""
+
+
+class DateFilterError(AssistantError):
+    """A date filter that is not a calendar date; each interface names the field its own way."""
+
+    def __init__(self, field: str, value: str, label: str = "") -> None:
+        self.field, self.value = field, value
+        super().__init__(f"{label or field} {value!r} is not a date in the form YYYY-MM-DD")
+
+    def named(self, label: str) -> DateFilterError:
+        """The same error, the field named as the interface calls it ("--since", "filters.since")."""
+        return DateFilterError(self.field, self.value, label)

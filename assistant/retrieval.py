@@ -19,8 +19,9 @@ from llama_index.core.schema import BaseNode, NodeWithScore, QueryBundle
 
 from assistant.config import RETRIEVERS, Settings
 from assistant.constraints import analyse, check, holds_kind, passage_context
+from assistant.corpus import day
 from assistant.embeddings import Embedder, resolve_model
-from assistant.errors import AssistantError, ModelLoadError
+from assistant.errors import AssistantError, DateFilterError, ModelLoadError
 from assistant.grounding import question_kind
 from assistant.keyword import LiveKeywordIndex
 from assistant.store import Store
@@ -47,10 +48,11 @@ class Filters:
     def __post_init__(self) -> None:
         for name in ("since", "until"):
             value = getattr(self, name)
-            if value and not (
-                len(value) == 10 and value[4] == value[7] == "-" and value.replace("-", "").isdigit()
-            ):
-                raise AssistantError(f"--{name} {value!r} is not a date in the form YYYY-MM-DD")
+            try:
+                if value:
+                    day(value)
+            except ValueError:
+                raise DateFilterError(name, value) from None
 
     @property
     def empty(self) -> bool:

@@ -188,3 +188,14 @@ def test_unloadable_reranker_names_the_setting(seeded, tmp_path):
     with pytest.raises(AssistantError) as error:
         Assistant(settings, seeded.embedder).search("Who is Oana Lungescu?")
     assert "set ASSISTANT_RERANKER" in str(error.value)
+
+
+def test_date_filters_must_be_calendar_dates():
+    from assistant.errors import DateFilterError
+
+    assert Filters(since="2024-02-29", until="2024-12-31").since == "2024-02-29"
+    for bad in ("2024-13-45", "2023-02-29", "2024-5-1", "yesterday"):
+        with pytest.raises(DateFilterError) as error:
+            Filters(until=bad)
+        assert str(error.value) == f"until {bad!r} is not a date in the form YYYY-MM-DD"
+        assert str(error.value.named("--until")).startswith("--until ")

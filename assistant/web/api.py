@@ -26,6 +26,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from assistant.answer import passage_json
 from assistant.errors import (
     AssistantError,
+    DateFilterError,
     IndexMismatchError,
     IndexMissingError,
     StoreUnavailableError,
@@ -273,14 +274,18 @@ def _same_shape(path: str, template: str) -> bool:
 
 
 def _ask_options(body: AskIn) -> dict[str, Any]:
+    try:
+        filters = Filters(
+            tuple(body.filters.doc_ids), tuple(body.filters.sources), body.filters.since, body.filters.until
+        )
+    except DateFilterError as exc:
+        raise exc.named(f"filters.{exc.field}") from None
     return {
         "history": [turn.model_dump() for turn in body.history],
         "k": body.k,
         "retriever": body.retriever,
         "mode": body.mode,
-        "filters": Filters(
-            tuple(body.filters.doc_ids), tuple(body.filters.sources), body.filters.since, body.filters.until
-        ),
+        "filters": filters,
     }
 
 
