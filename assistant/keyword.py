@@ -21,6 +21,8 @@ import numpy as np
 
 from assistant.store import Store
 
+log = logging.getLogger(__name__)
+
 KEYWORD_SUBDIR = "keyword"
 CACHE_FORMAT = 1
 STOPWORDS = "en"
@@ -106,8 +108,11 @@ def _read_cache(folder: Path, generation: str) -> KeywordIndex | None:
         if meta["format"] != CACHE_FORMAT or meta["generation"] != generation or not meta["ids"]:
             return None
         bm25 = bm25s.BM25.load(str(folder / "bm25"))
-    except (OSError, ValueError, KeyError):
-        return None  # no cache, or a damaged one: rebuild
+    except FileNotFoundError:
+        return None  # no cache yet
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("keyword index cache in %s unreadable (%s); rebuilding it", folder, exc)
+        return None
     return KeywordIndex(
         generation=generation,
         ids=meta["ids"],
@@ -138,7 +143,8 @@ def _write_cache(index: KeywordIndex, folder: Path) -> None:
         (staging / "chunks.json").write_text(json.dumps(meta))
         shutil.rmtree(folder, ignore_errors=True)
         staging.rename(folder)
-    except OSError:  # a read-only or full disk only costs a rebuild next time
+    except OSError as exc:  # a read-only or full disk only costs a rebuild next time: say so, once
+        log.warning("keyword index cache not written to %s: %s", folder, exc.strerror or exc)
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
 

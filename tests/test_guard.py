@@ -59,26 +59,26 @@ def test_weak_or_malformed_keys_are_refused_at_start(keys):
 def test_the_bucket_allows_a_minutes_worth_then_refills():
     now = [0.0]
     limiter = RateLimiter(6, clock=lambda: now[0])  # one token every 10 s, at most 6
-    assert [limiter.retry_after("a") for _ in range(6)] == [0] * 6
-    assert limiter.retry_after("a") == 10
-    assert limiter.retry_after("b") == 0  # clients are counted apart
+    assert [limiter.take("a") for _ in range(6)] == [0] * 6
+    assert limiter.take("a") == 10
+    assert limiter.take("b") == 0  # clients are counted apart
     now[0] += 10
-    assert limiter.retry_after("a") == 0
-    assert limiter.retry_after("a") == 10
+    assert limiter.take("a") == 0
+    assert limiter.take("a") == 10
     now[0] += 3600
-    assert [limiter.retry_after("a") for _ in range(7)] == [0] * 6 + [10]  # never more than 6 saved
+    assert [limiter.take("a") for _ in range(7)] == [0] * 6 + [10]  # never more than 6 saved
 
 
 def test_a_zero_limit_means_no_limit():
     limiter = RateLimiter(0)
-    assert all(limiter.retry_after("a") == 0 for _ in range(1000))
+    assert all(limiter.take("a") == 0 for _ in range(1000))
 
 
 def test_forgets_idle_clients_past_the_bound(monkeypatch):
     monkeypatch.setattr("assistant.web.guard.MAX_TRACKED_CLIENTS", 3)
     limiter = RateLimiter(5)
     for client in "abcde":
-        limiter.retry_after(client)
+        limiter.take(client)
     assert list(limiter.buckets) == ["c", "d", "e"]
 
 

@@ -199,3 +199,33 @@ def test_date_filters_must_be_calendar_dates():
             Filters(until=bad)
         assert str(error.value) == f"until {bad!r} is not a date in the form YYYY-MM-DD"
         assert str(error.value.named("--until")).startswith("--until ")
+
+
+def test_a_keyword_cache_that_cannot_be_written_or_read_is_said_in_the_log(tmp_path, caplog):
+    import logging
+
+    from assistant.keyword import _read_cache, _write_cache, build_keyword_index
+
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+
+    class Chunks:
+        def all_chunks(self):
+            return (
+                ["c1", "c2"],
+                ["The harbour ferry runs.", "The night bus stops."],
+                [{"doc_id": "a"}, {"doc_id": "b"}],
+            )
+
+    index = build_keyword_index(Chunks(), "gen-1")
+    with caplog.at_level(logging.WARNING, logger="assistant.keyword"):
+        _write_cache(index, blocked / "keyword")
+        damaged = tmp_path / "damaged"
+        damaged.mkdir()
+        (damaged / "chunks.json").write_text("{not json")
+        assert _read_cache(damaged, "gen-1") is None
+        assert _read_cache(tmp_path / "absent", "gen-1") is None
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 2
+    assert messages[0].startswith("keyword index cache not written to ")
+    assert "unreadable" in messages[1] and "rebuilding it" in messages[1]

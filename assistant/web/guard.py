@@ -116,11 +116,11 @@ class RateLimiter:
 
     def check(self, client: str) -> None:
         """Take a token for `client` or raise RateLimited."""
-        wait = self.retry_after(client)
+        wait = self.take(client)
         if wait:
             raise RateLimited(wait)
 
-    def retry_after(self, client: str) -> int:
+    def take(self, client: str) -> int:
         """Take a token for `client`: 0 if it may go on, else the whole seconds until it may."""
         if self.per_minute <= 0:
             return 0
@@ -237,7 +237,7 @@ class CrossSiteGate:
             return 403, message, {}
         client = scope.get("client")
         if self.limiter and method == "POST" and path.endswith("/gradio_api/upload"):
-            wait = self.limiter.retry_after(client[0] if client else "")
+            wait = self.limiter.take(client[0] if client else "")
             if wait:
                 return (
                     429,

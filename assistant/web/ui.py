@@ -130,7 +130,7 @@ def build_chat(assistant: Assistant, feedback: FeedbackLog, guard: Guard, *, com
         if not question:
             raise gr.Error("Type a question about the articles.")
         messages = [*messages, {"role": "user", "content": escape(question)}]
-        wait = guard.questions.retry_after(client_host(request))
+        wait = guard.questions.take(client_host(request))
         if wait:
             refusal = f'<p class="error">Too many questions from here; try again in {wait} s.</p>'
             yield "", [*messages, {"role": "assistant", "content": refusal}], turns, ""
