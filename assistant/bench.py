@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from assistant.chunking import split_article
-from assistant.config import EMBED_BACKENDS, Settings
+from assistant.config import EMBED_BACKENDS, AnswerMode, Retriever, Settings
 from assistant.embeddings import Embedder, load_embedder
 from assistant.evaluation.metrics import percentile
 from assistant.synthetic import DEFAULT_QUESTIONS, SEED, Corpus, synthetic_corpus
@@ -137,9 +137,9 @@ def _query_latencies(assistant, embedder: Embedder, questions: list[str]) -> dic
         collection.query(query_embeddings=vector.tolist(), n_results=TOP_K)
 
     methods = {
-        "search_hybrid": lambda q: assistant.search(q, k=TOP_K, retriever="hybrid"),
-        "search_dense": lambda q: assistant.search(q, k=TOP_K, retriever="dense"),
-        "ask_extractive": lambda q: assistant.ask(q, k=TOP_K, mode="extractive"),
+        "search_hybrid": lambda q: assistant.search(q, k=TOP_K, retriever=Retriever.HYBRID),
+        "search_dense": lambda q: assistant.search(q, k=TOP_K, retriever=Retriever.DENSE),
+        "ask_extractive": lambda q: assistant.ask(q, k=TOP_K, mode=AnswerMode.EXTRACTIVE),
         "llamaindex_dense": lambda q: baseline.retrieve(q),
         "floor": floor,
     }

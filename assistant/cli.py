@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.config import RETRIEVERS, Settings
+from assistant.config import ANSWER_MODES, RETRIEVERS, AnswerMode, Settings
 from assistant.errors import AssistantError, DateFilterError
 
 if TYPE_CHECKING:  # the pipeline pulls in torch, Chroma and spaCy: loaded once a command runs, so
@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_answer_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--k", type=int, help="passages to retrieve (ASSISTANT_TOP_K)")
     parser.add_argument("--retriever", choices=RETRIEVERS, help="default: hybrid (ASSISTANT_RETRIEVER)")
-    parser.add_argument("--mode", choices=("llm", "extractive"), help="default: llm when one is configured")
+    parser.add_argument("--mode", choices=ANSWER_MODES, help="default: llm when one is configured")
     _add_filter_flags(parser)
 
 
@@ -209,7 +209,7 @@ def _chat(assistant: Assistant, args: argparse.Namespace) -> int:
                 filters=_filters(args),
                 mode=args.mode,
             )
-            streaming = assistant.settings.llm_enabled and args.mode != "extractive"
+            streaming = assistant.settings.llm_enabled and args.mode != AnswerMode.EXTRACTIVE
             for event in events:
                 if event.kind == "notice":  # the LLM failed: what follows is the extractive answer
                     print(f"\n[{event.text}]")
@@ -324,7 +324,7 @@ def _eval(assistant: Assistant, args: argparse.Namespace) -> int:
             print(f"skipped: {problem}", file=sys.stderr)
         if not cases:
             raise AssistantError(f"{args.question_set} holds no questions")
-        modes = _choices(args.mode, ("extractive", "llm"), "--mode")
+        modes = _choices(args.mode, ANSWER_MODES, "--mode")
         configs = runner.sweep(retrievers, modes, args.k or assistant.settings.top_k)
         scored = runner.scored_index(assistant)
         print(_scoring_line(**scored), file=sys.stderr)
@@ -410,7 +410,7 @@ def _calibrate(assistant: Assistant, args: argparse.Namespace) -> int:
         raise AssistantError(f"{args.question_set} holds no questions")
     probe = type(assistant)(assistant.settings.replace(refusal_threshold=0.0), assistant.embedder)
     outcomes = calibration_outcomes(
-        cases, lambda case: probe.ask(case.question, history=case.history, mode="extractive")
+        cases, lambda case: probe.ask(case.question, history=case.history, mode=AnswerMode.EXTRACTIVE)
     )
     print("threshold  right  refused(unanswerable)  wrong")
     for threshold, right, refused_ok, wrong in threshold_table(outcomes):

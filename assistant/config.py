@@ -6,6 +6,7 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,25 @@ DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_CHUNK_TOKENS = 200
 DEFAULT_CHUNK_OVERLAP_TOKENS = 40
 EMBED_BACKENDS = ("onnx", "onnx-int8", "torch")
-RETRIEVERS = ("hybrid", "dense", "bm25")
+
+
+class Retriever(StrEnum):
+    """How passages are found: dense vectors and BM25 keywords fused, or either alone."""
+
+    HYBRID = "hybrid"
+    DENSE = "dense"
+    BM25 = "bm25"
+
+
+class AnswerMode(StrEnum):
+    """Who writes the answer: the offline answerer quoting sentences, or an LLM."""
+
+    EXTRACTIVE = "extractive"
+    LLM = "llm"
+
+
+RETRIEVERS = tuple(r.value for r in Retriever)
+ANSWER_MODES = tuple(m.value for m in AnswerMode)
 UPLOADS = "uploads"  # uploaded articles: their folder under the index folder, and their doc_id prefix
 SECRET_SETTINGS = ("api_keys",)  # never written to reports or logs
 

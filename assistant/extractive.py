@@ -33,7 +33,7 @@ from llama_index.core.schema import NodeWithScore
 
 from assistant.answer import Answer, AnswerSentence, CitationBuilder, refused
 from assistant.candidates import FRAME_WORDS, answer_key, candidates, merge_partial
-from assistant.config import Settings
+from assistant.config import AnswerMode, Settings
 from assistant.constraints import (
     YEAR_WORD,
     Constraints,
@@ -56,7 +56,7 @@ from assistant.grounding import (
 )
 from assistant.relations import asked_relations, states
 
-EXTRACTIVE = "extractive"
+EXTRACTIVE = AnswerMode.EXTRACTIVE
 NEAR_DUPLICATE_COSINE = 0.9
 KIND_EVIDENCE = 0.2  # a sentence holding the asked kind of answer is evidence in itself
 CONSTRAINT_EVIDENCE = 0.1  # times the share of the question's constraints the sentence satisfies

@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from assistant.config import Retriever
 from assistant.evaluation.metrics import percentile
 from assistant.synthetic import synthetic_corpus
 
@@ -130,7 +131,7 @@ def check_uploads(url: str, uploads: list[dict], chunks_before: int, problems: l
         doc_id = u["reply"]["doc_id"]
         if listed[doc_id] != 1:
             problems.append(f"{doc_id} is listed {listed[doc_id]} times")
-        query = urllib.parse.urlencode({"q": u["title"], "k": 1, "retriever": "bm25"})
+        query = urllib.parse.urlencode({"q": u["title"], "k": 1, "retriever": Retriever.BM25.value})
         status, hits, _ = call(f"{url}/api/search?{query}")
         if status != 200 or not hits or hits[0]["doc_id"] != doc_id:
             problems.append(f"a search for {u['title']!r} does not find {doc_id} first")

@@ -17,7 +17,7 @@ from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import BaseNode, NodeWithScore, QueryBundle
 
-from assistant.config import RETRIEVERS, Settings
+from assistant.config import RETRIEVERS, Retriever, Settings
 from assistant.constraints import analyse, check, holds_kind, passage_context
 from assistant.corpus import day
 from assistant.embeddings import Embedder, resolve_model
@@ -211,11 +211,11 @@ def build_retriever(
 ) -> BaseRetriever:
     """The retriever named by `kind` (hybrid, dense or bm25), returning k passages."""
     candidates = max(k, settings.fusion_candidates)
-    if kind == "dense":
+    if kind == Retriever.DENSE:
         return DenseRetriever(store, embedder, k, filters)
-    if kind == "bm25":
+    if kind == Retriever.BM25:
         return KeywordRetriever(store, keywords, k, filters)
-    if kind == "hybrid":
+    if kind == Retriever.HYBRID:
         return HybridRetriever(
             DenseRetriever(store, embedder, candidates, filters),
             KeywordRetriever(store, keywords, candidates, filters),

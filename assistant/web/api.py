@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from assistant.answer import passage_json
+from assistant.config import AnswerMode, Retriever
 from assistant.errors import (
     AssistantError,
     DateFilterError,
@@ -74,8 +75,8 @@ class AskIn(Strict):
     history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS)
     filters: FilterIn = Field(default_factory=FilterIn)
     k: int | None = Field(default=None, ge=1, le=50)
-    retriever: Literal["hybrid", "dense", "bm25"] | None = None
-    mode: Literal["llm", "extractive"] | None = None
+    retriever: Retriever | None = None
+    mode: AnswerMode | None = None
 
 
 class FeedbackIn(Strict):
@@ -193,7 +194,7 @@ def create_app(assistant: Assistant, *, with_ui: bool = True, listen_host: str =
         return StreamingResponse(stream(), media_type="text/event-stream")
 
     @app.get("/api/search", tags=["search"], dependencies=[Depends(ask_quota)])
-    def search(q: str, k: int = 5, retriever: Literal["hybrid", "dense", "bm25"] = "hybrid") -> list[dict]:
+    def search(q: str, k: int = 5, retriever: Retriever = Retriever.HYBRID) -> list[dict]:
         if not 1 <= k <= 50:
             raise AssistantError("k must be between 1 and 50")
         return [passage_json(r) for r in assistant.search(q, k=k, retriever=retriever)]

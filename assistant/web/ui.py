@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from assistant.answer import Answer
+from assistant.config import RETRIEVERS, AnswerMode, Retriever
 from assistant.errors import AssistantError
 from assistant.feedback import FeedbackLog
 from assistant.pipeline import Assistant
@@ -289,7 +290,7 @@ def evaluate_tab(assistant: Assistant, guard: Guard) -> None:
     )
     with gr.Row():
         chosen = gr.Dropdown(sets, value=sets[0] if sets else None, label="Question set")
-        retrievers = gr.CheckboxGroup(["hybrid", "dense", "bm25"], value=["hybrid"], label="Retrievers")
+        retrievers = gr.CheckboxGroup(list(RETRIEVERS), value=[Retriever.HYBRID.value], label="Retrievers")
         k = gr.Slider(1, 20, value=assistant.settings.top_k, step=1, label="Passages per question (k)")
     key = key_box(assistant)
     run = gr.Button("Run evaluation", variant="primary")
@@ -310,7 +311,7 @@ def evaluate_tab(assistant: Assistant, guard: Guard) -> None:
         cases, problems = load_question_set(folder / Path(name).name)
         if not cases:
             raise gr.Error(f"{name} holds no questions.")
-        mode = "llm" if assistant.settings.llm_enabled else "extractive"
+        mode = AnswerMode.LLM if assistant.settings.llm_enabled else AnswerMode.EXTRACTIVE
         summary, rows = run_question_set(
             assistant,
             cases,
