@@ -113,8 +113,12 @@ class Assistant:
         prune: bool = False,
         progress: bool = False,
     ) -> IngestReport:
-        report = ingest(paths, self.settings, self.embedder, rebuild=rebuild, prune=prune, progress=progress)
-        self._store = self._keywords = None  # reopen: the collection may have been recreated
+        with self._write_lock:  # not beside an upload or a removal of this process
+            report = ingest(
+                paths, self.settings, self.embedder, rebuild=rebuild, prune=prune, progress=progress
+            )
+            with self._lock:
+                self._store = self._keywords = None  # reopen: the collection may have been recreated
         return report
 
     def warm_up(self) -> None:
@@ -214,7 +218,9 @@ class Assistant:
     @property
     def reranker(self) -> BaseNodePostprocessor | None:
         if self.settings.reranker and self._reranker is None:
-            self._reranker = load_reranker(self.settings.reranker, self.settings.rerank_candidates)
+            with self._lock:  # loaded once, however many questions arrive together
+                if self._reranker is None:
+                    self._reranker = load_reranker(self.settings.reranker, self.settings.rerank_candidates)
         return self._reranker
 
     def ask(self, question: str, **options) -> Answer:
