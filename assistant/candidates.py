@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.constraints import DATELINE, FULL_DATE, MONTH_NAMES, YEAR_WORD, named_things
+from assistant.dates import DATELINE, FULL_DATE, MONTH_NAMES, YEAR_WORD
 from assistant.entities import EntityRecognizer
 from assistant.grounding import (
     _AGE,
@@ -26,6 +26,7 @@ from assistant.grounding import (
     new_person_names,
     terms,
 )
+from assistant.names import named_things
 
 # Words that frame a question rather than name what is asked ("what is the release date of X").
 FRAME_WORDS = frozenset(

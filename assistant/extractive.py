@@ -35,14 +35,13 @@ from assistant.answer import Answer, AnswerSentence, CitationBuilder, refused
 from assistant.candidates import FRAME_WORDS, answer_key, candidates, merge_partial
 from assistant.config import AnswerMode, Settings
 from assistant.constraints import (
-    YEAR_WORD,
     Constraints,
     Verdict,
     analyse,
     check,
-    named_things,
     passage_context,
 )
+from assistant.dates import YEAR_WORD
 from assistant.embeddings import Embedder
 from assistant.entities import EntityRecognizer
 from assistant.grounding import (
@@ -54,6 +53,7 @@ from assistant.grounding import (
     tidy,
     unknown_names,
 )
+from assistant.names import named_things
 from assistant.relations import asked_relations, states
 
 EXTRACTIVE = AnswerMode.EXTRACTIVE

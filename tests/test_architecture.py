@@ -8,8 +8,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "assistant"
 LAYERS = {
     "base": {"assistant", "errors", "config", "atomic", "lru"},
     "library": {"corpus", "chunking", "encoders", "embeddings", "store", "ingest", "keyword", "synthetic"},
-    "answering": {"grounding", "places", "relations", "constraints", "entities", "candidates", "retrieval",
-                  "answer", "extractive", "prompts", "llm"},
+    "answering": {"grounding", "dates", "names", "places", "relations", "constraints", "entities",
+                  "candidates", "retrieval", "answer", "extractive", "prompts", "llm"},
     "assistant": {"pipeline", "feedback"},
     "evaluation": {"evaluation"},
     "web": {"web"},

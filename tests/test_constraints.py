@@ -5,7 +5,8 @@ import datetime as dt
 
 import pytest
 
-from assistant.constraints import analyse, check, mentions, named_things, passage_context
+from assistant.constraints import analyse, check, passage_context
+from assistant.names import mentions, named_things
 
 TODAY = dt.date(2026, 11, 28)
 

@@ -1,0 +1,107 @@
+"""How news writes dates and editions: month names, years, quarters ("Q3 2019", "third quarter"),
+seasons and editions ("Season 17", "90th"), full dates, and the dateline a search snippet opens with
+("Jul 14, 2018 ..."). Patterns and small readers shared by the question constraints, the named-thing
+reader and the candidate answers.
+"""
+
+from __future__ import annotations
+
+import re
+
+MONTH_NAMES = "january february march april may june july august september october november december".split()
+
+MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+
+# A snippet's leading date: "Jul 14, 2018 ...", "14 July 2018 -", "3 days ago ..."
+DATELINE = re.compile(
+    rf"^\s*(?:{MONTH}\s+\d{{1,2}},?\s+(?P<y1>(?:19|20)\d\d)|\d{{1,2}}\s+{MONTH},?\s+(?P<y2>(?:19|20)\d\d)"
+    r"|\d+\s+(?:minutes?|hours?|days?|weeks?)\s+ago)\s*(?:\.\.\.|…|-|–|—|·|\|)\s*"
+)
+
+YEAR = re.compile(r"(?<![\d$.,])((?:19|20)\d\d)(?![\d,]|\.\d)")  # not in "$2019" or "2,019"
+
+YEAR_WORD = re.compile(r"\b(?:19|20)\d\d\b")  # any year-looking word, as in "Dec 2020" or "2020-21"
+
+QUARTER = re.compile(
+    r"\b(?:q([1-4])|([1-4])q|(first|second|third|fourth|1st|2nd|3rd|4th) quarter)\b", re.IGNORECASE
+)
+
+QUARTER_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
+
+EDITION_WORDS = (
+    "season series episode edition volume part chapter round stage leg week game book phase gen "
+    "generation".split()
+)
+
+EDITION = re.compile(rf"\b({'|'.join(EDITION_WORDS)})\s+(\d{{1,3}}|[ivx]{{1,5}})\b", re.IGNORECASE)
+
+ORDINAL_EDITION = re.compile(
+    rf"\b(\d{{1,3}})(?:st|nd|rd|th)\s+({'|'.join(EDITION_WORDS)}|[A-Z][a-z]+)", re.IGNORECASE
+)
+
+ORDINAL_WORDS = (
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
+    "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth".split()
+)
+
+
+def strip_dateline(sentence: str) -> str:
+    match = DATELINE.match(sentence)
+    return sentence[match.end() :] if match else sentence
+
+
+def editions_in(text: str, word: str) -> set[str]:
+    if word == "th":
+        return {m.group(1) for m in ORDINAL_EDITION.finditer(text)}
+    found = {arabic(m.group(2)) for m in EDITION.finditer(text) if m.group(1).lower() == word}
+    for m in re.finditer(rf"\b(\d{{1,3}})(?:st|nd|rd|th)\s+{word}\b", text, re.IGNORECASE):
+        found.add(m.group(1))
+    for m in re.finditer(rf"\b({'|'.join(ORDINAL_WORDS)})\s+{word}\b", text, re.IGNORECASE):
+        found.add(str(ORDINAL_WORDS.index(m.group(1).lower()) + 1))
+    return found
+
+
+def ordinal(number: str) -> str:
+    n = int(number)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def quarter_of(match: re.Match) -> int:
+    if match.group(1) or match.group(2):
+        return int(match.group(1) or match.group(2))
+    return QUARTER_WORDS[match.group(3).lower()]
+
+
+def arabic(value: str) -> str:
+    roman = {"i": 1, "v": 5, "x": 10}
+    if value.isdigit():
+        return str(int(value))
+    total, previous = 0, 0
+    for char in reversed(value.lower()):
+        number = roman[char]
+        total += -number if number < previous else number
+        previous = max(previous, number)
+    return str(total)
+
+
+def dateline_day(dateline: str) -> str:
+    match = re.search(
+        r"([A-Za-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})|(\d{1,2})\s+([A-Za-z]+)\.?,?\s+(\d{4})", dateline
+    )
+    if not match:
+        return ""
+    month_word, day, year = (
+        (match.group(1), match.group(2), match.group(3))
+        if match.group(1)
+        else (match.group(5), match.group(4), match.group(6))
+    )
+    months = [m[:3] for m in MONTH_NAMES]
+    if month_word[:3].lower() not in months:
+        return ""
+    return f"{year}-{months.index(month_word[:3].lower()) + 1:02d}-{int(day):02d}"
+
+
+FULL_DATE = re.compile(
+    rf"\b(?:{MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d\d|\d{{1,2}}\s+{MONTH},?\s+(?:19|20)\d\d)\b"
+)

@@ -1,0 +1,140 @@
+"""Named things: the names a question gives ("Wimbledon", "Pixel 5a", "The Crown", quoted titles),
+and whether a text mentions them: every number or code of a name with the word before it, a name of
+several words with two of them side by side, a person's last name standing alone, a word give or
+take its ending ("German" for "Germany").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.dates import EDITION, MONTH_NAMES, QUARTER, YEAR
+from assistant.grounding import STOPWORDS
+
+_PERSON_NAME = re.compile(r"[A-Z][a-z]+(?:-[A-Z][a-z]+)? [A-Z][a-z]+(?:-[A-Z][a-z]+)?")  # "Marco Rubio"
+
+_CAPITALISED_WORDS = re.compile(r"[A-Z][\w'’-]*(?:[ \t]+[A-Z][\w'’-]*)*")  # runs, on one line
+
+_ACRONYM = re.compile(r"\b(?:[a-z]\.){2,}", re.IGNORECASE)
+
+# Named things in a question: quoted titles, then runs of capitalised words or words with digits.
+QUOTED = re.compile(r"[\"“]([A-Z0-9][\w\s'’:,.!?&-]{1,79})[\"”]")  # a title, not code or markup
+
+_NAME_WORD = r"(?:[A-Z]|[a-z]+[A-Z])[\w'’.&-]*"  # "Wimbledon", "U.S.", "iPhone"
+
+_CAPITALISED_RUN = re.compile(
+    rf"{_NAME_WORD}(?:\s+(?:\d+[a-z]?\b|(?:(?:of|the|and|de|for|in)\s+)?{_NAME_WORD}))*"
+)
+
+QUESTION_WORDS = frozenset(
+    "who whom whose what which when where why how is are was were do does did will would can could "
+    "has have had the a an in on at name list tell".split()
+)
+
+
+def named_things(question: str) -> list[str]:
+    """Quoted titles and capitalised names of the question ("Wimbledon", "Pixel 5a", "The Crown"),
+    without the question words, years and quarters."""
+    found = [m.group(1).strip() for m in QUOTED.finditer(question)]
+    rest = QUOTED.sub(" ", question)
+    for run in _CAPITALISED_RUN.finditer(rest):
+        words = run.group(0).split()
+        # the question's first word is capitalised by sentence case: "Some in Washington" is "Washington"
+        dropped = QUESTION_WORDS | STOPWORDS if not rest[: run.start()].strip() else QUESTION_WORDS
+        while words and (words[0].lower() in dropped or YEAR.fullmatch(words[0])):
+            words.pop(0)
+        while words and (words[-1].lower() in STOPWORDS or YEAR.fullmatch(words[-1])):
+            words.pop()
+        name = " ".join(words).strip("?,!:;'’")
+        name = name if re.search(r"\.\w", name) else name.rstrip(".")  # "U.S." keeps its dot
+        name = re.sub(r"['’]s$", "", name)
+        name = EDITION.sub("", name).strip()  # "Season 17" is checked as an edition
+        if not name or QUARTER.fullmatch(name) or name.isdigit():
+            continue
+        if not any(c.isupper() for c in name) or name.lower() in MONTH_NAMES:
+            continue
+        if name.lower().removesuffix("'s").removesuffix("’s") in STOPWORDS:
+            continue
+        found.append(name)
+    return list(dict.fromkeys(found))
+
+
+def name_tokens(name: str) -> tuple[set[str], set[str]]:
+    """(phrases that must all appear, words of which half must appear): numbers and codes such as
+    "5a" or "II" tell editions and models apart, so they are required together with the word before
+    them ("chronicles 2", not any "2"); other words are not."""
+    words = [w.removesuffix("'s").removesuffix("’s") for w in re.findall(r"[\w'’]+", name.lower())]
+    words = [w.strip("'’") for w in words if w.strip("'’")]
+    required, others = set(), set()
+    for i, word in enumerate(words):
+        if any(c.isdigit() for c in word) or re.fullmatch(r"[ivx]{2,4}", word):
+            required.add(f"{words[i - 1]} {word}" if i else word)
+        elif word not in STOPWORDS:
+            others.add(word)
+    return required, others
+
+
+def mentions(name: str, text_lower: str, words: set[str], index: NameIndex | None = None) -> bool:
+    """Does the text (lower-cased, and its set of words) mention the named thing? A name of several
+    words must appear with two of them side by side ("Maxwell Award", not "Brandon Maxwell ... CFDA
+    Awards"; "British Open", not "US Open"), give or take their endings and the small words between;
+    a person's name may be cut to its last word ("Rubio" for "Marco Rubio") where that word stands
+    alone. `index` is the text's `name_index`, read from the text as written so that "US" is not the
+    word "us"; worked out from `text_lower` when not given."""
+    required, others = name_tokens(name)
+    if not required and not others:
+        return True
+    flat = " ".join(re.findall(r"[\w']+", text_lower))
+    if any(f" {r} " not in f" {flat} " for r in required):
+        return False
+    if not others:
+        return True
+    # "Germany" is mentioned by "German": a word matches on its first letters, less its ending
+    if len(others) == 1:
+        (word,) = others
+        return word in words or word[: max(4, len(word) - 2)] in text_lower
+    ordered = [w for w in _content_words(name) if not any(c.isdigit() for c in w)]  # numbers: `required`
+    index = index or name_index(text_lower)
+    for a, b in zip(ordered, ordered[1:], strict=False):
+        for x, y in ((a, b), (b, a)):  # "CEO of Facebook" is "Facebook CEO"
+            if any(_same_word(x, u) and _same_word(y, v) for u, v in index.pairs.get((x[:3], y[:3]), ())):
+                return True
+    return _PERSON_NAME.fullmatch(name) is not None and ordered[-1] in index.alone
+
+
+@dataclass(frozen=True)
+class NameIndex:
+    """Where a text may name things: each two neighbouring content words (lower-cased, filed under
+    their first three letters), and the capitalised words that stand alone, with no capitalised word
+    beside them ("Rubio has", not "US Open" or "Open Era")."""
+
+    pairs: dict[tuple[str, str], set[tuple[str, str]]]
+    alone: frozenset[str]
+
+
+def name_index(text: str) -> NameIndex:
+    words = _content_words(text)
+    pairs: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for a, b in zip(words, words[1:], strict=False):
+        pairs.setdefault((a[:3], b[:3]), set()).add((a, b))
+    runs = (m.group(0).split() for m in _CAPITALISED_WORDS.finditer(text))
+    alone = frozenset(run[0].lower().removesuffix("'s").removesuffix("’s") for run in runs if len(run) == 1)
+    return NameIndex(pairs, alone)
+
+
+def _content_words(text: str) -> list[str]:
+    """The words of the text as written, lower-cased, less stopwords; "U.S." and "US" are a word,
+    "us" is not."""
+    text = _ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text)
+    words = (w.removesuffix("'s").removesuffix("’s").strip("'’") for w in re.findall(r"[\w'’]+", text))
+    return [w.lower() for w in words if w and (w.lower() not in STOPWORDS or w.isupper())]
+
+
+def _same_word(a: str, b: str) -> bool:
+    """One word, give or take its ending: "award" and "awards", "definite" and "definitive"."""
+    return a.startswith(_stem_of(b)) or b.startswith(_stem_of(a))
+
+
+def _stem_of(word: str) -> str:
+    return word[: max(4, len(word) - 2)]
