@@ -7,7 +7,8 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "assistant"
 LAYERS = {
     "base": {"assistant", "errors", "config", "atomic", "lru"},
-    "library": {"corpus", "chunking", "encoders", "embeddings", "store", "ingest", "keyword", "synthetic"},
+    "library": {"corpus", "chunking", "encoders", "embeddings", "chroma", "store", "ingest", "keyword",
+                "synthetic"},
     "answering": {"grounding", "dates", "names", "places", "relations", "constraints", "entities",
                   "candidates", "retrieval", "answer", "extractive", "prompts", "llm"},
     "assistant": {"pipeline", "feedback"},
