@@ -15,7 +15,7 @@ LAYERS = {
     "evaluation": {"evaluation"},
     "web": {"web"},
     "tools": {"bench", "loadtest"},
-    "cli": {"cli", "__main__"},
+    "cli": {"cli", "cli_eval", "__main__"},
 }  # fmt: skip
 MAY_IMPORT = {
     "base": {"base"},
