@@ -14,7 +14,6 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import resource
 import socket
 import subprocess
@@ -27,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from assistant.bench_report import machine, markdown, progress_line
 from assistant.chunking import split_article
 from assistant.config import EMBED_BACKENDS, AnswerMode, Retriever, Settings
 from assistant.embeddings import Embedder, load_embedder
@@ -243,8 +243,8 @@ def run(
                         server[0].terminate()
                         server[0].wait(timeout=20)
             results.append(result)
-            print(_row(result), file=sys.stderr, flush=True)
-    report = {"machine": _machine(), "results": results, "top_k": TOP_K, "questions": questions}
+            print(progress_line(result), file=sys.stderr, flush=True)
+    report = {"machine": machine(), "results": results, "top_k": TOP_K, "questions": questions}
     if backends[0]:
         report["backends"] = compare_backends(backends[0], backends[1], questions)
     out.mkdir(parents=True, exist_ok=True)
@@ -314,77 +314,6 @@ def compare_backends(backends: list[str], chunks: int, questions: int) -> list[d
         print(f"backend {backend}: {rows[-1]['chunks_per_s']:.1f} chunks/s, query p50 "
               f"{rows[-1]['query_ms']['p50']:.1f} ms", file=sys.stderr, flush=True)  # fmt: skip
     return rows
-
-
-def _machine() -> dict[str, Any]:
-    import torch
-
-    return {
-        "cpu": platform.processor() or platform.machine(),
-        "cores": os.cpu_count(),
-        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
-        "embed_backend": Settings.from_env().embed_backend,
-        "date": time.strftime("%Y-%m-%d"),
-    }
-
-
-def _row(r: dict[str, Any]) -> str:
-    lat = r["latency_ms"]
-    return (
-        f"{r['size']:>7} {r['mode']:<8} hybrid p50 {lat['search_hybrid']['p50']:.1f} ms, "
-        f"llama-index {lat['llamaindex_dense']['p50']:.1f} ms, floor {lat['floor']['p50']:.1f} ms, "
-        f"ask {lat['ask_extractive']['p50']:.1f} ms, rss {r['peak_rss_mb']:.0f} MB, "
-        f"cold {r['cold_start_s']:.1f} s"
-    )
-
-
-def markdown(report: dict[str, Any]) -> str:
-    m = report["machine"]
-    lines = [
-        f"Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GiB, Python {m['python']}, "
-        f"torch {m['torch']} ({m['torch_threads']} threads), embedding backend "
-        f"{m.get('embed_backend', 'torch')}, {m['date']}. "
-        f"{report['questions']} questions per size, k={report['top_k']}; latencies p50 / p95 in ms.",
-        "",
-        "| chunks | store | hybrid search | dense search | extractive ask | llama-index dense | floor "
-        "| hybrid / llama-index | hybrid - floor (ms) | ingest chunks/s | ingest / embed floor "
-        "| server peak RSS MB | bench peak RSS MB | index MB | cold start s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in report["results"]:
-        lat = r["latency_ms"]
-
-        def pair(name: str, lat=lat) -> str:
-            return f"{lat[name]['p50']:.1f} / {lat[name]['p95']:.1f}"
-
-        ratio = lat["search_hybrid"]["p50"] / lat["llamaindex_dense"]["p50"]
-        gap = lat["search_hybrid"]["p50"] - lat["floor"]["p50"]
-        ingest_ratio = f"{r['ingest_ratio']:.2f}" if "ingest_ratio" in r else "cached vectors"
-        lines.append(
-            f"| {r['chunks']:,} | {r['mode']} | {pair('search_hybrid')} | {pair('search_dense')} "
-            f"| {pair('ask_extractive')} | {pair('llamaindex_dense')} | {pair('floor')} | {ratio:.2f} "
-            f"| {gap:.1f} | {r.get('chunks_per_s', 0):.0f} | {ingest_ratio} | {r['serve_peak_rss_mb']:.0f} "
-            f"| {r['peak_rss_mb']:.0f} "
-            f"| {r['index_mb']:.0f} | {r['cold_start_s']:.1f} |"
-        )
-    if report.get("backends"):
-        lines += [
-            "",
-            "Embedding backends on the same chunks and questions:",
-            "",
-            "| backend | chunks/s | query encoding p50 / p95 ms | cosine to torch min / mean |",
-            "|---|---|---|---|",
-        ]
-        for b in report["backends"]:
-            lines.append(
-                f"| {b['backend']} | {b['chunks_per_s']:.1f} | {b['query_ms']['p50']:.1f} / "
-                f"{b['query_ms']['p95']:.1f} | {b['cosine_to_torch']['min']:.4f} / "
-                f"{b['cosine_to_torch']['mean']:.4f} |"
-            )
-    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,7 +14,7 @@ LAYERS = {
     "assistant": {"pipeline", "feedback"},
     "evaluation": {"evaluation"},
     "web": {"web"},
-    "tools": {"bench", "loadtest"},
+    "tools": {"bench", "bench_report", "loadtest"},
     "cli": {"cli", "cli_eval", "__main__"},
 }  # fmt: skip
 MAY_IMPORT = {
