@@ -286,3 +286,20 @@ def test_another_page_cannot_plant_articles_or_read_the_chat(page, web_server, t
     documents = {d["doc_id"] for d in httpx.get(f"{web_server.url}/api/documents").json()}
     assert not {"uploads/planted-fetch.txt", "uploads/planted-form.txt"} & documents
     assert not (web_server.index_dir / "uploads" / "planted-fetch.txt").exists()
+
+
+def test_an_empty_question_is_not_sent_and_the_trash_icon_starts_a_new_conversation(page, web_server):
+    page.goto(web_server.url + "/")
+    box = page.locator("#question").get_by_test_id("textbox")
+    box.press("Enter")  # nothing typed
+    page.wait_for_timeout(1_000)
+    assert page.get_by_test_id("bot").count() == 0 and page.get_by_test_id("user").count() == 0
+    assert page.get_by_text("Error", exact=True).count() == 0, "no error overlay over the chat"
+    expect(box).to_be_editable()
+
+    first = ask(page, "Why is Marco Rubio not attending the NATO meeting?")
+    expect(first).to_contain_text("Rubio")
+    page.locator("#component-0, body").first.get_by_role("button", name="Clear").first.click()
+    expect(page.get_by_test_id("bot")).to_have_count(0)
+    after = ask(page, "Who is going instead?")
+    expect(after).not_to_contain_text("Searched for:"), "the cleared conversation is not asked about again"

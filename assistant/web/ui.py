@@ -128,8 +128,9 @@ def build_chat(assistant: Assistant, feedback: FeedbackLog, guard: Guard, *, com
 
     def respond(message: str, messages: list, turns: list, selected: list | None, request: gr.Request):
         question = (message or "").strip()
-        if not question:
-            raise gr.Error("Type a question about the articles.")
+        if not question:  # Enter on an empty box: nothing is sent, nothing changes
+            yield "", gr.skip(), gr.skip(), gr.skip()
+            return
         messages = [*messages, {"role": "user", "content": escape(question)}]
         wait = guard.questions.take(client_host(request))
         if wait:
@@ -242,6 +243,8 @@ def build_chat(assistant: Assistant, feedback: FeedbackLog, guard: Guard, *, com
 
         textbox.submit(respond, [textbox, chatbot, turns, selected], [textbox, chatbot, turns, last_answer])
         new.click(lambda: ([], [], ""), None, [chatbot, turns, last_answer])
+        # the chat's own trash icon starts a new conversation too: what it clears is not asked about again
+        chatbot.clear(lambda: ([], ""), None, [turns, last_answer])
         copy.click(None, [last_answer], None, js=COPY_JS)
         chatbot.like(rate, [turns, comment], [comment])
 
