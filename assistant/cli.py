@@ -275,7 +275,7 @@ def _serve(assistant: Assistant, args: argparse.Namespace) -> int:
         return EXIT_ERROR
     settings = assistant.settings
     app = create_app(assistant, listen_host=args.host)  # warmed, then the chat built, once listening
-    proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
+    proxies = settings.proxies
     config = uvicorn.Config(
         app,
         log_level="warning",

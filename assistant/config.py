@@ -198,17 +198,22 @@ class Settings:
     @property
     def hosts(self) -> list[str]:
         """The allowed host names as a list (empty: the default)."""
-        return [h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip()]
+        return [h.lower() for h in _listed(self.allowed_hosts)]
 
     @property
     def origins(self) -> list[str]:
         """The embed origins as a list."""
-        return [o.strip().rstrip("/") for o in self.embed_origins.split(",") if o.strip()]
+        return [o.rstrip("/") for o in _listed(self.embed_origins)]
 
     @property
     def keys(self) -> list[str]:
         """The API keys as a list."""
-        return [k.strip() for k in self.api_keys.split(",") if k.strip()]
+        return _listed(self.api_keys)
+
+    @property
+    def proxies(self) -> list[str]:
+        """The trusted proxies' addresses as a list."""
+        return _listed(self.trusted_proxies)
 
     @property
     def uploads_dir(self) -> Path:
@@ -273,3 +278,8 @@ def _parse(f: dataclasses.Field, raw: str) -> Any:
 def _check(ok: bool, name: str, requirement: str) -> None:
     if not ok:
         raise ConfigError(f"{env_name(name)} {requirement}")
+
+
+def _listed(value: str) -> list[str]:
+    """A comma-separated setting as a list, each item stripped, empty items dropped."""
+    return [item.strip() for item in value.split(",") if item.strip()]

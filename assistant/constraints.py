@@ -156,6 +156,19 @@ class PassageContext:
     def names(self) -> NameIndex:
         return name_index(self.text)
 
+    def mentions(self, name: str) -> bool:
+        """Does the passage, or what was retrieved of its article, name the thing, under any of its
+        names ("Moscow" is named by "Russia")? Worked out once per name, not once per sentence."""
+        if name not in self._mentioned:
+            lowered, words = self.words
+            named = mentions(name, lowered, words, self.names) or mentions_country(name, self.text)
+            self._mentioned[name] = named
+        return self._mentioned[name]
+
+    @functools.cached_property
+    def _mentioned(self) -> dict[str, bool]:
+        return {}
+
     @property
     def text(self) -> str:
         return f"{self.heading}\n{self.body}\n{self.article}"
@@ -193,12 +206,9 @@ def check(constraints: Constraints, sentence: str, context: PassageContext) -> V
     for facet in constraints.facets:
         checks += 1
         _check_facet(facet, sentence, context, verdict)
-    passage_lower, passage_words = context.words
     for name in constraints.entities:
         checks += 1
-        if mentions(name, passage_lower, passage_words, context.names) or mentions_country(
-            name, context.text
-        ):
+        if context.mentions(name):
             verdict.matched += 1  # "Moscow" is mentioned by "Russia", "Washington" by "the U.S."
         else:  # a paraphrase may name it otherwise ("the alliance" for "NATO")
             verdict.unmentioned.append(name)

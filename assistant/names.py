@@ -85,15 +85,16 @@ def mentions(name: str, text_lower: str, words: set[str], index: NameIndex | Non
     required, others = name_tokens(name)
     if not required and not others:
         return True
-    flat = " ".join(re.findall(r"[\w']+", text_lower))
-    if any(f" {r} " not in f" {flat} " for r in required):
-        return False
+    if required:
+        flat = " ".join(re.findall(r"[\w']+", text_lower))
+        if any(f" {r} " not in f" {flat} " for r in required):
+            return False
     if not others:
         return True
     # "Germany" is mentioned by "German": a word matches on its first letters, less its ending
     if len(others) == 1:
         (word,) = others
-        return word in words or word[: max(4, len(word) - 2)] in text_lower
+        return word in words or _stem_of(word) in text_lower
     ordered = [w for w in _content_words(name) if not any(c.isdigit() for c in w)]  # numbers: `required`
     index = index or name_index(text_lower)
     for a, b in zip(ordered, ordered[1:], strict=False):
