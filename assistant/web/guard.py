@@ -274,9 +274,12 @@ class CrossSiteGate:
 
 
 def _open(method: str, path: str) -> bool:
-    if any(path == p or path.startswith(p + "/") for p in OPEN_PATHS):
-        return True
-    return method in ("GET", "HEAD") and any(path == p or path.startswith(p + "/") for p in OPEN_READS)
+    return _under(path, OPEN_PATHS) or (method in ("GET", "HEAD") and _under(path, OPEN_READS))
+
+
+def _under(path: str, prefixes: tuple[str, ...]) -> bool:
+    """Is the path one of these, or below one of them?"""
+    return any(path == p or path.startswith(p + "/") for p in prefixes)
 
 
 class SecurityHeaders:
