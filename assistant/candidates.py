@@ -69,9 +69,11 @@ PERSON_ROLES = (
     "chairman chairwoman chairperson founder co-founder coach captain manager host anchor governor mayor "
     "senator chancellor premier king queen prince princess pope judge star"
 )
+# Deeds only a person does: "who directed Titanic" wants a person too
+PERSON_DEEDS = "directed wrote composed painted starred sang played portrayed voiced narrated"
 _PERSON_ROLE = re.compile(
     r"\b(?:who (?:is|was|are|were|will be) the|which|what)\s+(?:[\w'-]+\s+)?"
-    rf"(?:{'|'.join(PERSON_ROLES.split())})\b",
+    rf"(?:{'|'.join(PERSON_ROLES.split())})\b|\bwho (?:{'|'.join(PERSON_DEEDS.split())})\b",
     re.IGNORECASE,
 )
 ROLE_CHARS = 30
@@ -139,7 +141,12 @@ def candidates(
             and _plausible(kind, e.text)
         ]
         if kind.kind == "name" and not _is_headline(text[body:]):
-            found += [(name, 1.0, text.find(name, body)) for name in new_person_names(text[body:], asked)]
+            typed_other = [e for e in entities if e.label not in labels]
+            found += [
+                (name, 1.0, start)
+                for name in new_person_names(text[body:], asked)
+                if not _typed_as_other(start := text.find(name, body), len(name), typed_other)
+            ]
         elif kind.kind == "place":
             found += [
                 (m.group(0), 0.8, m.start())
@@ -190,6 +197,12 @@ def _result_role(question: str):
         return ROLE_WEIGHT if winner != wants_loser else 1 - ROLE_WEIGHT / 3
 
     return weight
+
+
+def _typed_as_other(start: int, length: int, entities) -> bool:
+    """Capitalised words the recogniser typed as something the question does not ask for ("The Shape
+    of Water" a work; "the 2018 Academy Awards" an organisation when a person is asked for)."""
+    return any(e.start <= start and start + length <= e.end for e in entities)
 
 
 def _is_headline(text: str) -> bool:

@@ -159,7 +159,8 @@ def new_person_names(sentence: str, asked: str) -> list[str]:
     for run in _NAME.findall(sentence):
         parts: list[list[str]] = [[]]
         for word in run.split():
-            if word.lower() in TITLE_WORDS:
+            if word.lower() in TITLE_WORDS or (word.lower() in STOPWORDS and not parts[-1]):
+                # a title ends a name; a capitalised "With" or "While" before one is no part of it
                 parts.append([])
             else:
                 parts[-1].append(word)

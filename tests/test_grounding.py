@@ -64,6 +64,7 @@ def test_new_person_names_split_off_titles_and_skip_places():
     sentence = "US Deputy Secretary of State Christopher Landau went, not the White House staff."
     assert new_person_names(sentence, "Who went?") == ["Christopher Landau"]
     assert new_person_names(sentence, "Did Landau go?") == []
+    assert new_person_names("With Novak Djokovic out, Thiem won.", "Who won?") == ["Novak Djokovic"]
 
 
 def test_unknown_names_catch_people_the_articles_never_mention():
@@ -96,6 +97,19 @@ def test_a_role_only_a_person_holds_wants_a_person():
     assert "Fox Searchlight Pictures" in found("Who made The Shape of Water?")
     assert "Fox Searchlight Pictures" not in found("Who is the lead actress in The Shape of Water?")
     assert "Sally Hawkins" in found("Who is the lead actress in The Shape of Water?")
+    assert "Fox Searchlight Pictures" not in found("Who starred in The Shape of Water?")
+
+
+def test_words_the_recogniser_typed_as_a_work_or_event_are_no_persons_name():
+    from assistant.entities import EntityRecognizer
+
+    sentence = '"The Shape of Water" won Oscars for best picture at the 2018 Academy Awards.'
+    question = "Who is the lead actress in The Shape of Water?"
+    held = candidates(
+        question_kind(question), [Sentence(0, 0, len(sentence), sentence)], question, question,
+        EntityRecognizer(),
+    )[0]  # fmt: skip
+    assert held == []
 
 
 def test_bracketed_numbers_in_an_article_cannot_pass_for_markers():
