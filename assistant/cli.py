@@ -152,6 +152,8 @@ def _ingest(assistant: Assistant, args: argparse.Namespace) -> int:
     )
     for path, reason in report.failed:
         print(f"failed: {path}: {reason}", file=sys.stderr)
+    for path, note in report.notes:
+        print(f"note: {path}: {note}", file=sys.stderr)
     for doc_id, original in report.duplicates:
         print(f"duplicate: {doc_id} has the same text as {original}; indexed once", file=sys.stderr)
     print(report.summary())

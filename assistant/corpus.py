@@ -22,6 +22,7 @@ SUPPORTED_SUFFIXES = set(TEXT_SUFFIXES) | HTML_SUFFIXES
 MAX_TITLE_CHARS = 200
 MIN_HTML_WORDS = 10
 FRONT_MATTER_KEYS = {"title", "source", "published", "url"}
+EARLIEST_DATE = "1800-01-01"
 LATEST_DATE = "2199-12-31"  # a published date may lie in the future (an embargo, a schedule)
 
 
@@ -37,6 +38,7 @@ class Article:
     published: str = ""  # YYYY-MM-DD, empty when unknown
     url: str = ""
     path: str = ""  # absolute path of the file it was read from, empty for other origins
+    notes: tuple[str, ...] = ()  # what reading it left out, said once at ingestion ("date not understood")
 
     @property
     def published_int(self) -> int | None:
@@ -153,15 +155,13 @@ def _parse_html(html: str, doc_id: str, path: str) -> Article:
     text = (text or "").strip()
     if len(text.split()) < MIN_HTML_WORDS:  # a menu or a cookie notice is not an article
         raise ArticleError("no article text found in the HTML")
-    # htmldate drops dates after today unless told otherwise; front matter keeps them, and so does HTML
-    meta = trafilatura.extract_metadata(html, date_config={"original_date": True, "max_date": LATEST_DATE})
+    # htmldate keeps only dates between 1995 and today unless told otherwise; front matter keeps
+    # any calendar date, and so does HTML
+    meta = trafilatura.extract_metadata(
+        html, date_config={"original_date": True, "min_date": EARLIEST_DATE, "max_date": LATEST_DATE}
+    )
     title = (meta.title if meta else "") or _first_line_title(text)
-    published = ""
-    if meta and meta.date:
-        try:
-            published = _check_date(meta.date[:10])
-        except ArticleError:
-            published = ""  # a date the page states badly is dropped, not fatal
+    published, notes = _html_date(html, meta.date if meta else None)
     return Article(
         doc_id=doc_id,
         text=text,
@@ -171,7 +171,40 @@ def _parse_html(html: str, doc_id: str, path: str) -> Article:
         published=published,
         url=(meta.url if meta and meta.url else ""),
         path=path,
+        notes=notes,
     )
+
+
+# Where a page states its own published date: Open Graph / article meta, schema.org, Dublin Core
+_DECLARED_DATE = re.compile(
+    r"""<meta\s[^>]*(?:property|name|itemprop)\s*=\s*["'](?:article:published_time|datePublished|"""
+    r"""date|pubdate|publishdate|dc\.date|dcterms\.created)["'][^>]*>"""
+    r'|"datePublished"\s*:\s*"([^"]*)"',
+    re.IGNORECASE,
+)
+_CONTENT = re.compile(r"""\scontent\s*=\s*["']([^"']*)["']""", re.IGNORECASE)
+
+
+def _html_date(html: str, found: str | None) -> tuple[str, tuple[str, ...]]:
+    """The published date of a page and, when the page states one that cannot be read, a note saying
+    it was left out. A date the page writes as YYYY-MM-DD must be a calendar date (htmldate would
+    turn "2024-13-45" into 2024-01-01); one written otherwise ("May 3, 2019") is htmldate's to read."""
+    declared = ""
+    for match in _DECLARED_DATE.finditer(html):
+        content = match.group(1) or next(iter(_CONTENT.findall(match.group(0))), "")
+        if content.strip():
+            declared = content.strip()
+            break
+    if re.match(r"\d{4}-\d\d-\d\d", declared):
+        try:
+            return day(declared[:10]), ()
+        except ValueError:
+            found = None
+    if found:
+        return day(found[:10]), ()
+    if declared:
+        return "", (f"published date {declared[:40]!r} in the page is not a date; indexed without one",)
+    return "", ()
 
 
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)

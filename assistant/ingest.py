@@ -39,6 +39,7 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (doc_id, indexed as)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (path or doc_id, what was left out)
     chunks_written: int = 0
     seconds: float = 0.0
 
@@ -139,6 +140,7 @@ class _Run:
         self.pending: list[tuple[Article, list[TextNode]]] = []
 
     def offer(self, article: Article) -> None:
+        self.report.notes.extend((article.path or article.doc_id, note) for note in article.notes)
         entry = self.indexed.get(article.doc_id)
         if entry is not None and entry.is_complete(article.content_hash):
             if article.doc_id not in self.documents:  # an index made before full texts were kept

@@ -129,6 +129,28 @@ def test_a_future_published_date_is_kept_in_html_as_in_front_matter():
     assert parse_article(front, "x.md", suffix=".md").published == "2031-05-03"
 
 
+def _page(head: str) -> bytes:
+    sentence = "The harbour ferry runs every twenty minutes from Monday, the council said. "
+    body = f"<body><article><p>{sentence * 5}</p></article></body>"
+    return f"<html><head><title>Harbour</title>{head}</head>{body}</html>".encode()
+
+
+def test_a_date_the_page_states_but_that_is_no_date_is_left_out_and_said_so():
+    bad = parse_article(
+        _page('<meta property="article:published_time" content="2024-13-45">'), "x.html", suffix=".html"
+    )
+    assert bad.published == ""  # not htmldate's guess of 2024-01-01
+    assert bad.notes == ("published date '2024-13-45' in the page is not a date; indexed without one",)
+    ld = _page('<script type="application/ld+json">{"datePublished": "2019-02-30"}</script>')
+    assert parse_article(ld, "x.html", suffix=".html").notes[0].startswith("published date '2019-02-30'")
+    old = parse_article(_page('<meta name="date" content="1990-05-03">'), "x.html", suffix=".html")
+    assert (old.published, old.notes) == ("1990-05-03", ())  # before 1995, as front matter allows
+    worded = parse_article(
+        _page('<meta property="article:published_time" content="May 3, 2019">'), "x.html", suffix=".html"
+    )
+    assert (worded.published, worded.notes) == ("2019-05-03", ())
+
+
 def test_the_readmes_front_matter_example_parses():
     import re
 

@@ -164,6 +164,20 @@ def test_html_article_is_ingested_with_its_metadata(assistant, tmp_path):
     assert top.metadata["source"] == "Daily Planet"
 
 
+def test_cli_says_which_page_date_was_left_out(embedded_settings, tmp_path, capsys):
+    page = tmp_path / "pages" / "harbour.html"
+    page.parent.mkdir()
+    sentence = "The harbour ferry runs every twenty minutes from Monday, the council said. "
+    page.write_text(
+        '<html><head><meta property="article:published_time" content="2024-13-45"></head>'
+        f"<body><article><p>{sentence * 5}</p></article></body></html>"
+    )
+    code = main(["--index-dir", str(embedded_settings.index_dir), "ingest", "--quiet", str(page.parent)])
+    out, err = capsys.readouterr()
+    assert code == 0 and "1 added" in out
+    assert f"note: {page}: published date '2024-13-45' in the page is not a date; indexed without one" in err
+
+
 def test_cli_reports_each_bad_file_and_exits_non_zero(embedded_settings, seed_dir, capsys):
     (seed_dir / "empty.md").write_text("   ")
     code = main(["--index-dir", str(embedded_settings.index_dir), "ingest", "--quiet", str(seed_dir)])

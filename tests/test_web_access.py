@@ -39,7 +39,9 @@ def test_writing_actions_need_the_key(keyed):
     auth = {"Authorization": f"Bearer {KEY}"}
     added = client.post("/api/documents", **upload, headers=auth | FILE)
     assert added.status_code == 201
-    assert added.json() == {"doc_id": "uploads/library.txt", "status": "added", "chunks_written": 1}
+    assert added.json() == {
+        "doc_id": "uploads/library.txt", "status": "added", "chunks_written": 1, "notes": []
+    }  # fmt: skip
     assert (server.index_dir / "uploads" / "library.txt").read_bytes() == ARTICLE
     hits = client.get("/api/search", params={"q": QUESTION, "k": 1}).json()
     assert hits[0]["doc_id"] == "uploads/library.txt"
@@ -51,6 +53,28 @@ def test_writing_actions_need_the_key(keyed):
     assert not (server.index_dir / "uploads" / "library.txt").exists()
     assert "uploads/library.txt" not in {d["doc_id"] for d in client.get("/api/documents").json()}
     assert client.delete("/api/documents/uploads/library.txt", headers=auth).status_code == 404
+
+
+def test_the_chats_file_upload_needs_the_key_or_the_pass_the_chat_gets_for_it(keyed):
+    """Gradio stores the chat's uploads before any handler runs: the key is checked first."""
+    server, client = keyed
+    files = {"files": ("note.txt", b"Harbour news\n\nThe ferry runs hourly.", "text/plain")}
+    with httpx.Client(base_url=server.url, timeout=60) as browser:  # a cookie jar of its own
+        refused = browser.post("/gradio_api/upload", files=files)
+        assert refused.status_code == 401 and "needs the API key" in refused.json()["error"]
+        assert browser.post("/api/upload-pass").status_code == 401
+        wrong = browser.post("/api/upload-pass", headers={"Authorization": "Bearer not-the-key-at-all"})
+        assert wrong.status_code == 403 and "assistant_upload_pass" not in browser.cookies
+        granted = browser.post("/api/upload-pass", headers={"Authorization": f"Bearer {KEY}"})
+        assert granted.status_code == 204
+        cookie = granted.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=strict" in cookie and KEY not in cookie
+        stored = browser.post("/gradio_api/upload", files=files)
+        assert stored.status_code == 200 and stored.json()[0].endswith("note.txt")
+        browser.cookies.set("assistant_upload_pass", "f" * 64)  # a pass the server never gave
+        assert browser.post("/gradio_api/upload", files=files).status_code == 401
+    with_header = client.post("/gradio_api/upload", files=files, headers={"Authorization": f"Bearer {KEY}"})
+    assert with_header.status_code == 200
 
 
 def test_feedback_export_needs_the_key(keyed):

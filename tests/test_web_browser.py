@@ -229,14 +229,20 @@ def test_keys_guard_uploads_and_the_chat_is_rate_limited(page, tmp_path, embedde
         page.goto(server.url + "/")
         article = tmp_path / "lighthouse.txt"
         article.write_text("Lighthouse news\n\nGuided tours of the old lighthouse cost five euros.")
+        expect(page.get_by_text("Type the API key to add articles.")).to_be_visible()
         upload = page.locator("input[type=file]")
-        upload.set_input_files(str(article))
-        expect(page.get_by_text("need the API key")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
-        assert "uploads/lighthouse.txt" not in {
-            d["doc_id"] for d in httpx.get(f"{server.url}/api/documents").json()
-        }
+        expect(upload).to_have_count(0)  # no upload area before a key
+        sent = {"multipart": {"files": {"name": "x.txt", "mimeType": "text/plain", "buffer": b"Planted"}}}
+        assert page.request.post(f"{server.url}/gradio_api/upload", **sent).status == 401
 
-        page.get_by_label("API key (needed to change the index or run evaluations)").first.fill(key)
+        key_field = page.get_by_label("API key (needed to change the index or run evaluations)").first
+        key_field.fill("not-the-key-at-all")
+        expect(page.get_by_text("That API key is not valid.")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+        with page.expect_response(lambda r: r.url.endswith("/api/upload-pass")) as granted:
+            key_field.fill(key)
+        assert granted.value.status == 204
+        expect(page.get_by_text("Key accepted")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+        assert page.request.post(f"{server.url}/gradio_api/upload", **sent).status == 200  # the pass
         upload.set_input_files(str(article))
         expect(page.get_by_text("lighthouse.txt: added")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
 

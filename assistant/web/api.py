@@ -36,6 +36,7 @@ from assistant.feedback import FeedbackLog
 from assistant.pipeline import MAX_QUERY_CHARS, Assistant
 from assistant.retrieval import Filters
 from assistant.web.guard import (
+    UPLOAD_PASS_COOKIE,
     AccessDenied,
     BodyLimit,
     CrossSiteGate,
@@ -221,7 +222,21 @@ def create_app(assistant: Assistant, *, with_ui: bool = True, listen_host: str =
             doc_id, original = report.duplicates[0]
             return {"doc_id": doc_id, "status": "duplicate", "same_text_as": original}
         status = "added" if report.added else "updated" if report.updated else "unchanged"
-        return {"doc_id": doc_id, "status": status, "chunks_written": report.chunks_written}
+        notes = [note for _, note in report.notes]
+        return {"doc_id": doc_id, "status": status, "chunks_written": report.chunks_written, "notes": notes}
+
+    @app.post("/api/upload-pass", status_code=204, tags=["articles"], dependencies=[Depends(writer)])
+    def upload_pass(request: Request) -> Response:
+        """For the chat: trade the key (Authorization: Bearer KEY) for the HttpOnly cookie that lets
+        the chat's file upload through. The cookie holds an HMAC of the key, valid until the server
+        restarts; with no keys set, none is needed."""
+        response = Response(status_code=204)
+        _, _, key = (request.headers.get("authorization") or "").partition(" ")
+        if guard.access.keys and key.strip():
+            response.set_cookie(
+                UPLOAD_PASS_COOKIE, guard.access.upload_pass(key), httponly=True, samesite="strict"
+            )
+        return response
 
     @app.delete("/api/documents/{doc_id:path}", tags=["articles"], dependencies=[Depends(writer)])
     def remove(doc_id: str) -> dict:

@@ -15,17 +15,25 @@ may ask, and how large a request may be.
   chat's own (Gradio) endpoints. A writing action is also checked for its key before its body is
   read, and an upload must declare a content type no page can send without asking first
   (`application/octet-stream`, `text/markdown`, `text/html`: not `text/plain` or a form).
+- The chat's file upload (Gradio's `/gradio_api/upload`, which stores the files before any handler
+  runs) follows the rule of the writing actions too: the key, sent as the header or as the upload
+  pass the chat gets for it (an HttpOnly cookie holding an HMAC of the key, never the key itself;
+  `POST /api/upload-pass`), or this machine when no keys are set. Its files are rate-limited per
+  client (ASSISTANT_UPLOAD_RATE_LIMIT) and deleted within the hour.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import ipaddress
 import math
+import secrets
 import threading
 import time
 from collections import OrderedDict
+from http.cookies import CookieError, SimpleCookie
 from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
@@ -35,6 +43,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from assistant.config import Settings
 
 MAX_TRACKED_CLIENTS = 10_000
+UPLOAD_PASS_COOKIE = "assistant_upload_pass"
 
 
 class Guard:
@@ -63,6 +72,7 @@ class Access:
 
     def __init__(self, settings: Settings) -> None:
         self.keys = [key.encode() for key in settings.keys]
+        self._secret = secrets.token_bytes(32)  # upload passes last as long as the process
 
     def check_write(self, authorization: str | None, host: str | None) -> None:
         """Raise AccessDenied (401/403) unless the request carries a valid key, or no keys are set
@@ -81,6 +91,18 @@ class Access:
         offered = token.strip().encode()
         if not any(hmac.compare_digest(offered, key) for key in self.keys):
             raise AccessDenied("the API key is not valid", 403)
+
+    def upload_pass(self, key: str) -> str:
+        """What the chat's upload carries for a key: an HMAC of it, useless anywhere else."""
+        return hmac.new(self._secret, key.strip().encode(), "sha256").hexdigest()
+
+    def check_upload(self, authorization: str | None, upload_pass: str, host: str | None) -> None:
+        """Like `check_write`, with the chat's upload pass accepted in place of the key."""
+        if self.keys and upload_pass:
+            for key in self.keys:
+                if hmac.compare_digest(upload_pass.encode(), self.upload_pass(key.decode()).encode()):
+                    return
+        self.check_write(authorization, host)
 
     def allows_write(self, authorization: str | None, host: str | None) -> bool:
         try:
@@ -236,14 +258,8 @@ class CrossSiteGate:
             )
             return 403, message, {}
         client = scope.get("client")
-        if self.limiter and method == "POST" and path.endswith("/gradio_api/upload"):
-            wait = self.limiter.take(client[0] if client else "")
-            if wait:
-                return (
-                    429,
-                    f"too many uploads from this client; try again in {wait} s",
-                    {"Retry-After": str(wait)},
-                )
+        if method == "POST" and path.endswith("/gradio_api/upload"):
+            return self.upload_refusal(headers, client[0] if client else "")
         if not any(
             method == m and (path == p or (p.endswith("/") and path.startswith(p))) for m, p in WRITES
         ):
@@ -259,6 +275,27 @@ class CrossSiteGate:
                 f"{content_type or 'no content type'} is refused, as any web page could send it"
             )
             return 415, message, {}
+        return None
+
+    def upload_refusal(self, headers: dict[str, str], host: str) -> tuple[int, str, dict[str, str]] | None:
+        """The chat's file upload: the key (or its upload pass), then the per-client file limit."""
+        cookies = SimpleCookie()
+        with contextlib.suppress(CookieError):  # a malformed Cookie header carries no pass
+            cookies.load(headers.get("cookie", ""))
+        held = cookies.get(UPLOAD_PASS_COOKIE)
+        try:
+            self.access.check_upload(headers.get("authorization"), held.value if held else "", host)
+        except AccessDenied as exc:
+            message = (
+                "adding articles needs the API key: type it in the key field first"
+                if exc.status == 401
+                else str(exc)
+            )
+            return exc.status, message, {}
+        wait = self.limiter.take(host) if self.limiter else 0
+        if wait:
+            message = f"too many uploads from this client; try again in {wait} s"
+            return 429, message, {"Retry-After": str(wait)}
         return None
 
     def cross_site(self, headers: dict[str, str]) -> bool:

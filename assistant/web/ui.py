@@ -24,7 +24,7 @@ from assistant.feedback import FeedbackLog
 from assistant.pipeline import Assistant
 from assistant.retrieval import Filters
 from assistant.web.guard import Guard, client_host
-from assistant.web.render import answer_html
+from assistant.web.render import answer_html, shown
 
 log = logging.getLogger(__name__)
 EXAMPLES = [
@@ -226,14 +226,16 @@ def build_chat(assistant: Assistant, feedback: FeedbackLog, guard: Guard, *, com
             if not compact:
                 with gr.Column(scale=1):
                     selected.render()
+                    keyed = bool(assistant.settings.keys)
                     upload = gr.File(
                         label=f"Add articles ({', '.join(UPLOAD_TYPES)}, up to "
                         f"{assistant.settings.max_upload_bytes // 1000:,} kB)",
                         file_types=UPLOAD_TYPES,
                         file_count="multiple",
+                        visible=not keyed,  # with keys, shown once a valid one is typed
                     )
                     upload_key = key_box(assistant)
-                    upload_status = gr.Markdown()
+                    upload_status = gr.Markdown(KEY_PROMPT if keyed else "")
                     with gr.Accordion("Embed this chat", open=False):
                         snippets = gr.Code(language="html", label="Three ways to embed", interactive=False)
 
@@ -265,9 +267,23 @@ def build_chat(assistant: Assistant, feedback: FeedbackLog, guard: Guard, *, com
                     if report.duplicates:
                         done = f"same text as {report.duplicates[0][1]}"
                     lines.append(f"- ✓ {escape(name)}: {done}")
+                    lines.extend(f"  - note: {shown(note)}" for _, note in report.notes)
                 return "\n".join(lines), gr.update(choices=article_choices(assistant)), None
 
             upload.upload(add_files, [upload, upload_key], [upload_status, selected, upload])
+
+            def unlock(key: str, request: gr.Request):
+                """With keys set, the upload shows once a valid key is typed."""
+                if not key.strip():
+                    return gr.update(visible=False), KEY_PROMPT
+                if may_write(guard, request, key):
+                    return gr.update(visible=True), "Key accepted: add articles above."
+                return gr.update(visible=False), "That API key is not valid."
+
+            if assistant.settings.keys:
+                # the upload is checked before any handler runs: the browser first trades the key
+                # for the upload pass (an HttpOnly cookie), then the upload is shown
+                upload_key.change(unlock, [upload_key], [upload, upload_status], js=UPLOAD_PASS_JS)
 
             def on_load(request: gr.Request):
                 base = str(request.request.base_url).rstrip("/") if request else ""
@@ -392,4 +408,12 @@ def _gradio_version() -> str:
     return gradio.__version__
 
 
+KEY_PROMPT = "Type the API key to add articles."
+UPLOAD_PASS_JS = """async (key) => {
+  if (key && key.trim()) {
+    const here = window.location.href.split(/[?#]/)[0].replace(/[^/]*$/, "");
+    await fetch(here + "api/upload-pass", {method: "POST", headers: {Authorization: "Bearer " + key.trim()}});
+  }
+  return key;
+}"""
 COPY_JS = "(text) => { if (text) { navigator.clipboard.writeText(text); } return []; }"
