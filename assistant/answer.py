@@ -15,9 +15,10 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from llama_index.core.schema import NodeWithScore
 
-from assistant.config import AnswerMode, Settings
+from assistant.config import Settings
 from assistant.embeddings import Embedder
 from assistant.grounding import Sentence, overlap, passage_sentences, split_marked_sentences, terms
+from assistant.modes import AnswerMode
 from assistant.prompts import load_prompt
 
 EXTRACTIVE = AnswerMode.EXTRACTIVE

@@ -28,9 +28,10 @@ import numpy as np
 
 from assistant.bench_report import machine, markdown, progress_line
 from assistant.chunking import split_article
-from assistant.config import EMBED_BACKENDS, AnswerMode, Retriever, Settings
+from assistant.config import EMBED_BACKENDS, Settings
 from assistant.embeddings import Embedder, load_embedder
 from assistant.evaluation.metrics import percentile
+from assistant.modes import AnswerMode, Retriever
 from assistant.synthetic import DEFAULT_QUESTIONS, SEED, Corpus, synthetic_corpus
 
 DEFAULT_SIZES = (1_000, 10_000, 100_000)

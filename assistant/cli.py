@@ -10,8 +10,8 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.config import ANSWER_MODES, RETRIEVERS, AnswerMode, Settings
 from assistant.errors import AssistantError, DateFilterError
+from assistant.modes import ANSWER_MODES, RETRIEVERS, AnswerMode
 
 if TYPE_CHECKING:  # the pipeline pulls in torch, Chroma and spaCy: loaded once a command runs, so
     # that `--help` and argument errors answer at once
@@ -127,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     args.bench_args = extra
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING)
     try:
+        from assistant.config import Settings  # pydantic: loaded once a command runs, like the rest
+
         settings = Settings.from_env(
             index_dir=args.index_dir, chroma_url=args.chroma_url, collection=args.collection
         )

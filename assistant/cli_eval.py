@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.cli import check_k
-from assistant.config import ANSWER_MODES, RETRIEVERS, AnswerMode
 from assistant.errors import AssistantError
+from assistant.modes import ANSWER_MODES, RETRIEVERS, AnswerMode
 
 if TYPE_CHECKING:
     from assistant.pipeline import Assistant

@@ -1,16 +1,25 @@
-"""Settings: the one place defaults live; built once per entry point from ASSISTANT_<FIELD> and flags."""
+"""Settings: the one place defaults live; built once per entry point from ASSISTANT_<FIELD> and flags.
+
+A pydantic-settings model: each field `x` is read from the variable `ASSISTANT_X` (any case), typed
+and checked; a bad value is a ConfigError naming the variable ("ASSISTANT_TOP_K='many' is not a whole
+number"), never a pydantic traceback.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from enum import StrEnum
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
 from assistant.errors import ConfigError
+from assistant.modes import RETRIEVERS
 
 ENV_PREFIX = "ASSISTANT_"
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
@@ -19,34 +28,18 @@ DEFAULT_CHUNK_OVERLAP_TOKENS = 40
 EMBED_BACKENDS = ("onnx", "onnx-int8", "torch")
 
 
-class Retriever(StrEnum):
-    """How passages are found: dense vectors and BM25 keywords fused, or either alone."""
-
-    HYBRID = "hybrid"
-    DENSE = "dense"
-    BM25 = "bm25"
-
-
-class AnswerMode(StrEnum):
-    """Who writes the answer: the offline answerer quoting sentences, or an LLM."""
-
-    EXTRACTIVE = "extractive"
-    LLM = "llm"
-
-
-RETRIEVERS = tuple(r.value for r in Retriever)
-ANSWER_MODES = tuple(m.value for m in AnswerMode)
 UPLOADS = "uploads"  # uploaded articles: their folder under the index folder, and their doc_id prefix
 SECRET_SETTINGS = ("api_keys",)  # never written to reports or logs
 
 
 def _setting(default: Any, help: str, *, secret: bool = False) -> Any:
-    return field(default=default, metadata={"help": help}, repr=not secret)
+    return Field(default=default, description=help, repr=not secret)
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(BaseSettings):
     """Every knob of the assistant. Each field `x` is read from the variable `ASSISTANT_X`."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="forbid")
 
     index_dir: Path = _setting(Path("index"), "Folder of the embedded Chroma index (and caches).")
     chroma_url: str = _setting(
@@ -128,7 +121,37 @@ class Settings:
     max_connections: int = _setting(200, "Connections `assistant serve` holds at once; more get a 503.")
     evals_dir: Path = _setting(Path("evals"), "Question sets offered by the web UI's Evaluate tab.")
 
-    def __post_init__(self) -> None:
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise ConfigError(_first_problem(exc)) from None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Flags (init values), then the environment: the process's, or the one `from_env` was given."""
+        environ = _ENVIRON.get()
+        return init_settings, env_settings if environ is None else _Variables(settings_cls, environ)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strip(cls, value: Any) -> Any:
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("index_dir", "evals_dir", mode="after")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @model_validator(mode="after")
+    def _check_values(self) -> Settings:
         _check(self.embed_batch_size >= 1, "embed_batch_size", "must be at least 1")
         _check(self.ingest_batch >= 1, "ingest_batch", "must be at least 1")
         _check(self.chunk_tokens >= 16, "chunk_tokens", "must be at least 16")
@@ -194,6 +217,7 @@ class Settings:
             "embed_origins",
             "must list origins such as https://news.example, separated by commas",
         )
+        return self
 
     @property
     def hosts(self) -> list[str]:
@@ -239,18 +263,42 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Defaults, then `ASSISTANT_*` variables, then explicit overrides (flags); None means unset."""
-        environ = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):
-            raw = environ.get(env_name(f.name))
-            if raw is not None:
-                values[f.name] = _parse(f, raw)
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
+        """Defaults, then `ASSISTANT_*` variables (of `environ`, else the process's), then explicit
+        overrides (flags); None means unset."""
+        with _reading(environ):
+            return cls(**{k: v for k, v in overrides.items() if v is not None})
 
     def replace(self, **changes: Any) -> Settings:
-        return dataclasses.replace(self, **changes)
+        """A copy with some values changed, checked like any other; the environment is not read."""
+        with _reading({}):
+            return type(self)(**(self.model_dump() | changes))
+
+
+_ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("assistant_environ", default=None)
+
+
+@contextmanager
+def _reading(environ: Mapping[str, str] | None) -> Iterator[None]:
+    token = _ENVIRON.set(environ)
+    try:
+        yield
+    finally:
+        _ENVIRON.reset(token)
+
+
+class _Variables(PydanticBaseSettingsSource):
+    """The ASSISTANT_* variables of a mapping given to `from_env` (names in any case)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self.values = {name.upper(): value for name, value in environ.items()}
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self.values.get(env_name(field_name)), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        found = {name: self.values.get(env_name(name)) for name in self.settings_cls.model_fields}
+        return {name: value for name, value in found.items() if value is not None}
 
 
 def env_name(field_name: str) -> str:
@@ -259,20 +307,22 @@ def env_name(field_name: str) -> str:
 
 def describe() -> list[tuple[str, str, str]]:
     """(variable, default, help) for each setting: the source of the README's table."""
-    return [(env_name(f.name), str(f.default), f.metadata["help"]) for f in dataclasses.fields(Settings)]
+    fields = Settings.model_fields.items()
+    return [(env_name(name), str(f.default), f.description or "") for name, f in fields]
 
 
-def _parse(f: dataclasses.Field, raw: str) -> Any:
-    kind = type(f.default)
-    if kind in (int, float):
-        try:
-            return kind(raw)
-        except ValueError:
-            what = "a whole number" if kind is int else "a number"
-            raise ConfigError(f"{env_name(f.name)}={raw!r} is not {what}") from None
-    if issubclass(kind, Path):
-        return Path(raw).expanduser()
-    return raw.strip()
+_EXPECTED = {"int": "a whole number", "float": "a number"}
+
+
+def _first_problem(exc: ValidationError) -> str:
+    """pydantic's first complaint as one line naming the variable."""
+    error = exc.errors()[0]
+    name = str(error["loc"][0]) if error["loc"] else ""
+    if error["type"] == "extra_forbidden":
+        return f"unknown setting {name!r}"
+    kind = error["type"].removesuffix("_parsing").removesuffix("_type")
+    expected = _EXPECTED.get(kind, error["msg"].lower())
+    return f"{env_name(name)}={error.get('input')!r} is not {expected}"
 
 
 def _check(ok: bool, name: str, requirement: str) -> None:

@@ -33,7 +33,7 @@ from llama_index.core.schema import NodeWithScore
 
 from assistant.answer import Answer, AnswerSentence, CitationBuilder, refused
 from assistant.candidates import FRAME_WORDS, answer_key, candidates, merge_partial
-from assistant.config import AnswerMode, Settings
+from assistant.config import Settings
 from assistant.constraints import (
     Constraints,
     Verdict,
@@ -53,6 +53,7 @@ from assistant.grounding import (
     tidy,
     unknown_names,
 )
+from assistant.modes import AnswerMode
 from assistant.names import named_things
 from assistant.relations import asked_relations, states
 

@@ -27,8 +27,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from assistant.config import Retriever
 from assistant.evaluation.metrics import percentile
+from assistant.modes import Retriever
 from assistant.synthetic import synthetic_corpus
 
 DEFAULT_QUESTIONS = Path("evals") / "seed.jsonl"

@@ -17,13 +17,14 @@ from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import BaseNode, NodeWithScore, QueryBundle
 
-from assistant.config import RETRIEVERS, Retriever, Settings
+from assistant.config import Settings
 from assistant.constraints import analyse, check, holds_kind, passage_context
 from assistant.corpus import day
 from assistant.embeddings import Embedder, resolve_model
 from assistant.errors import AssistantError, DateFilterError, ModelLoadError
 from assistant.grounding import question_kind
 from assistant.keyword import LiveKeywordIndex
+from assistant.modes import RETRIEVERS, Retriever
 from assistant.store import Store
 
 # Ranking bookkeeping kept in a node's metadata for display (`passage_json`): our per-retriever scores,

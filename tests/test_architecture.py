@@ -6,7 +6,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "assistant"
 LAYERS = {
-    "base": {"assistant", "errors", "config", "atomic", "lru"},
+    "base": {"assistant", "errors", "modes", "config", "atomic", "lru"},
     "library": {"corpus", "chunking", "encoders", "embeddings", "chroma", "store", "ingest", "keyword",
                 "synthetic"},
     "answering": {"grounding", "dates", "names", "places", "relations", "constraints", "entities",

@@ -215,11 +215,7 @@ def unreferenced_articles(assistant: Assistant, cases: list[EvalCase]) -> int | 
 def _summary(assistant: Assistant, set_name: str, runs: list[dict], problems: list[str]) -> dict[str, Any]:
     manifest = assistant.store.manifest
     index = scored_index(assistant)
-    settings = {
-        k: str(v) if isinstance(v, Path) else v
-        for k, v in dataclasses.asdict(assistant.settings).items()
-        if k not in SECRET_SETTINGS
-    }
+    settings = assistant.settings.model_dump(mode="json", exclude=set(SECRET_SETTINGS))
     return {
         "set": set_name,
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

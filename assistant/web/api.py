@@ -24,7 +24,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from assistant.answer import passage_json
-from assistant.config import AnswerMode, Retriever
 from assistant.errors import (
     AssistantError,
     DateFilterError,
@@ -33,6 +32,7 @@ from assistant.errors import (
     StoreUnavailableError,
 )
 from assistant.feedback import FeedbackLog
+from assistant.modes import AnswerMode, Retriever
 from assistant.pipeline import MAX_QUERY_CHARS, Assistant
 from assistant.retrieval import Filters
 from assistant.web.guard import (

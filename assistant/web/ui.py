@@ -18,9 +18,9 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from assistant.answer import Answer
-from assistant.config import RETRIEVERS, AnswerMode, Retriever
 from assistant.errors import AssistantError
 from assistant.feedback import FeedbackLog
+from assistant.modes import RETRIEVERS, AnswerMode, Retriever
 from assistant.pipeline import Assistant
 from assistant.retrieval import Filters
 from assistant.web.guard import Guard, client_host
