@@ -144,8 +144,9 @@ def question_kind(question: str) -> QuestionKind:
     if re.search(rf"\b(?:which|what) (?:{'|'.join(THING_NOUNS.split())})\b|\bwhat is the name of\b", q):
         return QuestionKind("thing")
     if re.match(rf"{_LEAD}(?:who|whom)\b", q) and not re.match(
-        rf"(?i:{_LEAD}who (?:is|was|are|were)) [A-Z]", question.strip()
-    ):  # "who went?" wants a name; "who is Oana Lungescu?" wants a description
+        rf"(?i:{_LEAD}who (?:is|was|are|were)) [A-Z][\w.-]*\b(?!['’]s)", question.strip()
+    ):  # "who went?" and "who is Germany's foreign minister?" want a name; "who is Oana Lungescu?"
+        # wants a description
         return QuestionKind("name")
     return QuestionKind("any")
 

@@ -33,6 +33,7 @@ from assistant.grounding import (
         ("How old is Christopher Landau?", "age", ""),
         ("Who is going instead?", "name", ""),
         ("Who is Oana Lungescu?", "any", ""),
+        ("Who is Germany's foreign minister?", "name", ""),
         ("Which countries objected?", "place", ""),
         ("What did they agree on?", "any", ""),
     ],
@@ -98,6 +99,7 @@ def test_a_role_only_a_person_holds_wants_a_person():
     assert "Fox Searchlight Pictures" not in found("Who is the lead actress in The Shape of Water?")
     assert "Sally Hawkins" in found("Who is the lead actress in The Shape of Water?")
     assert "Fox Searchlight Pictures" not in found("Who starred in The Shape of Water?")
+    assert "Fox Searchlight Pictures" not in found("Who is Fox's lead actress?")
 
 
 def test_words_the_recogniser_typed_as_a_work_or_event_are_no_persons_name():
