@@ -72,7 +72,7 @@ PERSON_ROLES = (
 # Deeds only a person does: "who directed Titanic" wants a person too
 PERSON_DEEDS = "directed wrote composed painted starred sang played portrayed voiced narrated"
 _PERSON_ROLE = re.compile(
-    r"\b(?:who (?:is|was|are|were|will be) (?:the|[\w.]+['’]s)|which|what)\s+(?:[\w'-]+\s+)?"
+    r"\b(?:who (?:is|was|are|were|will be)\s+(?:the\s+)?(?:[\w.]+['’]s\s+)?|which\s+|what\s+)(?:[\w'-]+\s+)?"
     rf"(?:{'|'.join(PERSON_ROLES.split())})\b|\bwho (?:{'|'.join(PERSON_DEEDS.split())})\b",
     re.IGNORECASE,
 )
