@@ -16,6 +16,7 @@ from assistant.modes import ANSWER_MODES, RETRIEVERS, AnswerMode
 if TYPE_CHECKING:  # the pipeline pulls in torch, Chroma and spaCy: loaded once a command runs, so
     # that `--help` and argument errors answer at once
     from assistant.answer import Answer, Citation
+    from assistant.config import Settings
     from assistant.pipeline import Assistant
     from assistant.retrieval import Filters
 
@@ -93,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate = commands.add_parser("calibrate", help="find the refusal threshold that suits a question set")
     calibrate.add_argument("question_set", type=Path, help="JSONL, e.g. evals/seed.jsonl")
     calibrate.set_defaults(run=_calibrate)
+
+    cache = commands.add_parser("cache", help="list or clean the model cache (ONNX exports)")
+    cache.add_argument("action", nargs="?", choices=("list", "clean"), default="list")
+    cache.add_argument("--all", action="store_true", help="clean: every export, not only stale ones")
+    cache.set_defaults(run=_cache, settings_only=True)
     return parser
 
 
@@ -132,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env(
             index_dir=args.index_dir, chroma_url=args.chroma_url, collection=args.collection
         )
+        if getattr(args, "settings_only", False):  # nothing to load: no model, no index
+            return args.run(settings, args)
         from assistant.pipeline import Assistant
 
         return args.run(Assistant(settings), args)
@@ -308,6 +316,28 @@ def _calibrate(assistant: Assistant, args: argparse.Namespace) -> int:
     from assistant.cli_eval import calibrate
 
     return calibrate(assistant, args)
+
+
+def _cache(settings: Settings, args: argparse.Namespace) -> int:
+    """The ONNX exports in ASSISTANT_MODEL_CACHE; `clean` removes the stale ones (their model folder
+    is gone or has changed), or all of them with --all. A removed export is made again when needed."""
+    from assistant.encoders import cached_exports, remove_export
+
+    folder = settings.model_cache_dir
+    exports = cached_exports(folder) if folder.is_dir() else []
+    if args.action == "clean":
+        removed = [e for e in exports if args.all or not e.current]
+        for export in removed:
+            remove_export(export)
+        freed = sum(e.size for e in removed) / 1e6
+        print(f"removed {len(removed)} of {len(exports)} exports from {folder} ({freed:,.1f} MB)")
+        return 0
+    for e in exports:
+        state = "current" if e.current else "stale"
+        kind = "int8" if e.int8 else "float32"
+        print(f"{e.path.name}  {e.size / 1e6:,.1f} MB  {kind}  {state}  from {e.source}")
+    print(f"{len(exports)} exports, {sum(e.size for e in exports) / 1e6:,.1f} MB in {folder}")
+    return 0
 
 
 def check_k(k: int | None) -> None:

@@ -16,6 +16,7 @@ import logging
 import os
 import tempfile
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -24,7 +25,9 @@ import numpy as np
 from assistant.atomic import write_atomically
 from assistant.errors import ModelLoadError
 
-EXPORT_VERSION = 1  # part of the file name: bump when the export changes
+EXPORT_VERSION = 1  # part of the fingerprint: bump when the export changes
+EXPORT_PREFIX = "embedder-"
+SAMPLE_BYTES = 1 << 20
 log = logging.getLogger(__name__)
 
 
@@ -122,7 +125,7 @@ def _load_onnx(folder: Path, backend: str, cache_dir: Path) -> Encoder:
             f"{backend} backend needs; set ASSISTANT_EMBEDDING_MODEL to such a folder or "
             "ASSISTANT_EMBED_BACKEND=torch"
         )
-    target = cache_dir / f"{folder.name}-{_fingerprint(folder, backend)}.onnx"
+    target = cache_dir / f"{EXPORT_PREFIX}{_fingerprint(folder, backend)}.onnx"
     description_file = target.with_suffix(".json")
     if not description_file.is_file():  # written last: its presence means the export is complete
         try:
@@ -134,12 +137,61 @@ def _load_onnx(folder: Path, backend: str, cache_dir: Path) -> Encoder:
 
 
 def _fingerprint(folder: Path, backend: str) -> str:
-    """Names the export after the model's files (by name, size and time) and the backend."""
-    parts = [str(folder.resolve()), backend, str(EXPORT_VERSION)]
+    """Names the export after the model's content and the backend, not its place: every checkout and
+    every copy of one model shares one export. Small files are hashed whole; a weights file by its
+    size and three samples (start, middle, end), which is quick and tells apart any two trainings."""
+    digest = hashlib.sha256(f"{backend}|{EXPORT_VERSION}".encode())
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        stat = path.stat()
-        parts.append(f"{path.relative_to(folder)}:{stat.st_size}:{int(stat.st_mtime)}")
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+        size = path.stat().st_size
+        digest.update(f"|{path.relative_to(folder).as_posix()}:{size}|".encode())
+        with path.open("rb") as stream:
+            if size <= 3 * SAMPLE_BYTES:
+                digest.update(stream.read())
+                continue
+            for offset in (0, size // 2, size - SAMPLE_BYTES):
+                stream.seek(offset)
+                digest.update(stream.read(SAMPLE_BYTES))
+    return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class CachedExport:
+    """One ONNX export in the model cache, with what it was made from."""
+
+    path: Path
+    size: int  # bytes of the .onnx file and its description
+    source: str  # the model folder it was exported from
+    int8: bool
+    current: bool  # the source is still there and still fingerprints to this export
+
+
+def cached_exports(cache_dir: Path) -> list[CachedExport]:
+    """The exports in a model cache folder, oldest first (`assistant cache`)."""
+    found = []
+    for description in sorted(cache_dir.glob("*.json"), key=lambda p: p.stat().st_mtime):
+        onnx_file = description.with_suffix(".onnx")
+        try:
+            about = json.loads(description.read_text())
+        except (OSError, ValueError):
+            continue  # not one of ours
+        if not isinstance(about, dict) or "source" not in about:
+            continue
+        source = Path(str(about["source"]))
+        backend = "onnx-int8" if about.get("int8") else "onnx"
+        current = (
+            source.is_dir()
+            and onnx_file.name == f"{EXPORT_PREFIX}{_fingerprint(source, backend)}.onnx"
+            and onnx_file.is_file()
+        )
+        size = description.stat().st_size + (onnx_file.stat().st_size if onnx_file.is_file() else 0)
+        found.append(CachedExport(onnx_file, size, str(source), bool(about.get("int8")), current))
+    return found
+
+
+def remove_export(export: CachedExport) -> None:
+    """Delete an export: its description first, so that a half-deleted one is never taken as whole."""
+    export.path.with_suffix(".json").unlink(missing_ok=True)
+    export.path.unlink(missing_ok=True)
 
 
 def _export(folder: Path, target: Path, *, quantize: bool) -> None:
@@ -148,7 +200,8 @@ def _export(folder: Path, target: Path, *, quantize: bool) -> None:
 
     encoder = TorchEncoder(str(folder))
     model = encoder.model.eval()
-    features = model.tokenize(["An example sentence to trace.", "Another, longer example to trace it."])
+    prepare = getattr(model, "preprocess", None) or model.tokenize  # tokenize is deprecated in 6.x
+    features = prepare(["An example sentence to trace.", "Another, longer example to trace it."])
     inputs = [name for name in ("input_ids", "attention_mask", "token_type_ids") if name in features]
 
     class Pipeline(torch.nn.Module):
@@ -189,7 +242,7 @@ def _export(folder: Path, target: Path, *, quantize: bool) -> None:
         "max_seq_length": encoder.max_seq_length,
         "inputs": inputs,
         "pad_id": pad_id,
-        "source": str(folder),
+        "source": str(folder.resolve()),
         "int8": quantize,
     }
     write_atomically(target.with_suffix(".json"), (json.dumps(description, indent=2) + "\n").encode())

@@ -36,6 +36,15 @@ SLOW_MODULES = {
 }  # fmt: skip
 
 
+MODEL_CACHE = ENV_PREFIX + "MODEL_CACHE"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The tests' ONNX exports go to a cache of their own in the checkout (.pytest_cache), never
+    into the user's ~/.cache; every test and every server the tests start shares it."""
+    os.environ[MODEL_CACHE] = str(config.cache.mkdir("models"))
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         kind = SLOW_MODULES.get(item.path.stem)
@@ -48,9 +57,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No ASSISTANT_* variable from the developer's shell leaks into a test."""
+    """No ASSISTANT_* variable from the developer's shell leaks into a test (the tests' model cache
+    is theirs)."""
     for name in list(os.environ):
-        if name.startswith(ENV_PREFIX):
+        if name.startswith(ENV_PREFIX) and name != MODEL_CACHE:
             monkeypatch.delenv(name)
 
 

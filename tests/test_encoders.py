@@ -1,7 +1,9 @@
 """The ONNX encoders against sentence-transformers on torch: same vectors (float32), close ones (int8),
 a complete export or none, and int8 indexes kept apart from float32 ones."""
 
+import json
 import logging
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -77,3 +79,44 @@ def test_an_int8_index_is_not_queried_with_float32_vectors(tmp_path):
     with pytest.raises(IndexMismatchError) as error:
         Assistant(int8.replace(embed_backend="onnx")).search("Who represents the U.S.?", k=1)
     assert "(int8)" in str(error.value) and "ASSISTANT_EMBED_BACKEND" in str(error.value)
+
+
+def test_an_export_is_named_after_the_models_content_not_its_place(model_folder, tmp_path):
+    import shutil
+
+    from assistant.encoders import _fingerprint
+
+    copy = shutil.copytree(model_folder, tmp_path / "copy")
+    assert _fingerprint(copy, "onnx") == _fingerprint(Path(model_folder), "onnx")  # another checkout
+    assert _fingerprint(copy, "onnx-int8") != _fingerprint(copy, "onnx")
+    (copy / "config.json").write_text((copy / "config.json").read_text() + " ")
+    assert _fingerprint(copy, "onnx") != _fingerprint(Path(model_folder), "onnx")
+
+
+def test_the_cache_command_lists_and_cleans_exports(model_folder, tmp_path, monkeypatch, capsys):
+    from assistant.cli import main
+    from assistant.encoders import EXPORT_PREFIX, _fingerprint
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    current = cache / f"{EXPORT_PREFIX}{_fingerprint(Path(model_folder), 'onnx')}"
+    stale = cache / f"{EXPORT_PREFIX}0123456789abcdef"
+    for path, source in ((current, model_folder), (stale, str(tmp_path / "a-model-since-deleted"))):
+        path.with_suffix(".onnx").write_bytes(b"x" * 1000)
+        path.with_suffix(".json").write_text(json.dumps({"source": source, "int8": False}))
+    (cache / "notes.json").write_text("[1, 2]")  # not an export: left alone
+    monkeypatch.setenv("ASSISTANT_MODEL_CACHE", str(cache))
+
+    assert main(["cache"]) == 0
+    listed = capsys.readouterr().out
+    assert f"{current.name}.onnx" in listed and "current" in listed
+    assert f"{stale.name}.onnx" in listed and "stale" in listed and "2 exports" in listed
+
+    assert main(["cache", "clean"]) == 0
+    assert "removed 1 of 2 exports" in capsys.readouterr().out
+    assert sorted(p.name for p in cache.iterdir()) == sorted(
+        [f"{current.name}.onnx", f"{current.name}.json", "notes.json"]
+    )
+    assert main(["cache", "clean", "--all"]) == 0
+    assert "removed 1 of 1 exports" in capsys.readouterr().out
+    assert [p.name for p in cache.iterdir()] == ["notes.json"]
