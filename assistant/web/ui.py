@@ -7,7 +7,6 @@ through `render`, which escapes them.
 
 import asyncio
 import contextlib
-import datetime as dt
 import functools
 import logging
 from html import escape
@@ -20,10 +19,11 @@ from starlette.concurrency import run_in_threadpool
 from assistant.answer import Answer
 from assistant.errors import AssistantError
 from assistant.feedback import FeedbackLog
-from assistant.modes import RETRIEVERS, AnswerMode, Retriever
 from assistant.pipeline import Assistant
 from assistant.retrieval import Filters
+from assistant.web.evaluate import evaluate_tab
 from assistant.web.guard import Guard, client_host
+from assistant.web.keys import KEY_PROMPT, UPLOAD_PASS_JS, WRITE_REFUSED, key_box, may_write
 from assistant.web.render import answer_html, shown
 
 log = logging.getLogger(__name__)
@@ -35,10 +35,6 @@ EXAMPLES = [
 ]
 UPLOAD_TYPES = [".txt", ".md", ".html", ".htm"]
 UPLOAD_CLEANUP_S = 1800  # Gradio's temporary copies of uploaded files live at most about this long
-WRITE_REFUSED = (
-    "Adding articles and running evaluations need the API key (or a browser on the server's machine "
-    "when no keys are set)."
-)
 CSS = """
 .answer p { margin: 0.2em 0; }
 .answer a.cite { font-size: 0.75em; vertical-align: super; text-decoration: none; padding: 0 0.1em; }
@@ -293,84 +289,6 @@ def build_chat(assistant: Assistant, feedback: FeedbackLog, guard: Guard, *, com
     return demo
 
 
-def evaluate_tab(assistant: Assistant, guard: Guard) -> None:
-    """Run a question set from the evals folder and show the summary and the chart."""
-    import gradio as gr
-
-    from assistant.evaluation.datasets import load_question_set
-    from assistant.evaluation.report import chart_svg, summary_table
-    from assistant.evaluation.runner import run_question_set, sweep, write_run
-
-    folder = assistant.settings.evals_dir
-    sets = sorted(p.name for p in folder.glob("*.jsonl")) if folder.is_dir() else []
-    gr.Markdown(
-        f"Run a question set from `{escape(str(folder))}` through the assistant and score it "
-        "(the same as `assistant eval`)."
-    )
-    with gr.Row():
-        chosen = gr.Dropdown(sets, value=sets[0] if sets else None, label="Question set")
-        retrievers = gr.CheckboxGroup(list(RETRIEVERS), value=[Retriever.HYBRID.value], label="Retrievers")
-        k = gr.Slider(1, 20, value=assistant.settings.top_k, step=1, label="Passages per question (k)")
-    key = key_box(assistant)
-    run = gr.Button("Run evaluation", variant="primary")
-    result = gr.HTML()
-
-    def evaluate(
-        name: str | None,
-        kinds: list[str],
-        k_value: float,
-        key: str,
-        request: gr.Request,
-        progress=gr.Progress(track_tqdm=True),  # noqa: B008 - Gradio's idiom
-    ):
-        if not may_write(guard, request, key):
-            raise gr.Error(WRITE_REFUSED)
-        if not name or not kinds:
-            raise gr.Error("Choose a question set and at least one retriever.")
-        cases, problems = load_question_set(folder / Path(name).name)
-        if not cases:
-            raise gr.Error(f"{name} holds no questions.")
-        mode = AnswerMode.LLM if assistant.settings.llm_enabled else AnswerMode.EXTRACTIVE
-        summary, rows = run_question_set(
-            assistant,
-            cases,
-            sweep(kinds, [mode], int(k_value)),
-            set_name=name,
-            problems=problems,
-            progress=True,
-        )
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        out = folder / "reports" / f"{Path(name).stem}-{stamp}"
-        write_run(out, summary, rows)
-        skipped = f"<p>{len(problems)} bad lines skipped.</p>" if problems else ""
-        return (
-            f'<div class="evaluation">{summary_table(summary["runs"])}{chart_svg(summary["runs"])}'
-            f"{skipped}<p>Full report: <code>{escape(str(out / 'report.html'))}</code></p></div>"
-        )
-
-    run.click(evaluate, [chosen, retrievers, k, key], [result])
-
-
-def key_box(assistant: Assistant):
-    """A field for the API key, shown when keys are configured (without keys, this machine only)."""
-    import gradio as gr
-
-    return gr.Textbox(
-        label="API key (needed to change the index or run evaluations)",
-        type="password",
-        max_lines=1,
-        visible=bool(assistant.settings.keys),
-    )
-
-
-def may_write(guard: Guard, request, key: str) -> bool:
-    """The same rule as the API's writing actions: a key (header or field), or this machine."""
-    authorization = request.headers.get("authorization") if request else None
-    if key and key.strip():
-        authorization = f"Bearer {key.strip()}"
-    return guard.access.allows_write(authorization, client_host(request))
-
-
 def article_choices(assistant: Assistant) -> list[tuple[str, str]]:
     try:
         return [(f"{d['title']} ({d['doc_id']})", d["doc_id"]) for d in assistant.documents()]
@@ -408,12 +326,4 @@ def _gradio_version() -> str:
     return gradio.__version__
 
 
-KEY_PROMPT = "Type the API key to add articles."
-UPLOAD_PASS_JS = """async (key) => {
-  if (key && key.trim()) {
-    const here = window.location.href.split(/[?#]/)[0].replace(/[^/]*$/, "");
-    await fetch(here + "api/upload-pass", {method: "POST", headers: {Authorization: "Bearer " + key.trim()}});
-  }
-  return key;
-}"""
 COPY_JS = "(text) => { if (text) { navigator.clipboard.writeText(text); } return []; }"
