@@ -79,3 +79,12 @@ def test_an_import_against_the_layers_is_caught():
         "assistant.store (line 3, library) imports assistant.extractive (answering)",
         "assistant.web.ui (line 9, web) imports assistant.cli (cli)",
     ]
+
+
+def test_no_module_passes_400_lines():
+    long = {
+        str(path.relative_to(PACKAGE.parent)): lines
+        for path in PACKAGE.rglob("*.py")
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > 400
+    }
+    assert long == {}, "split these by job (ARCHITECTURE.md)"
