@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _ingest(assistant: Assistant, args: argparse.Namespace) -> int:
     paths = args.paths or [DEFAULT_INGEST_PATH]
-    report = assistant.ingest(
+    report = assistant.library.ingest(
         paths, rebuild=args.rebuild, prune=args.prune, progress=not args.quiet and sys.stderr.isatty()
     )
     for path, reason in report.failed:

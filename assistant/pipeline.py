@@ -1,19 +1,18 @@
-"""The one place the stages are wired together: settings in; ingestion, search and answers out.
+"""The question path: a question (or a conversation's next turn) in; passages and a cited answer out.
 
 The CLI, the web app and the evaluation runner all hold one `Assistant` per process, so the embedding
-model is loaded once and the store is opened once.
+model is loaded once and the store is opened once (`resources.py`); its `library` (`library.py`)
+holds the articles and every change to them.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
-from pathlib import Path
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import NodeWithScore, QueryBundle
@@ -26,21 +25,20 @@ from assistant.answer import (
     ground_generated_answer,
     passage_summary,
 )
-from assistant.atomic import write_atomically
 from assistant.chunking import sentence_spans
-from assistant.config import UPLOADS, Settings
-from assistant.corpus import parse_article
-from assistant.embeddings import Embedder, load_embedder
+from assistant.config import Settings
+from assistant.embeddings import Embedder
 from assistant.entities import EntityRecognizer
-from assistant.errors import ArticleError, AssistantError
+from assistant.errors import AssistantError
 from assistant.extractive import answer_extractively, choose, refusal, should_refuse
 from assistant.grounding import terms
-from assistant.ingest import IngestReport, ingest, ingest_articles
 from assistant.keyword import LiveKeywordIndex
+from assistant.library import Library
 from assistant.llm import LLMBackend, LLMFailure, build_llm
 from assistant.prompts import load_prompt
+from assistant.resources import Resources
 from assistant.retrieval import ConstraintRanker, Filters, build_retriever, load_reranker
-from assistant.store import Store, open_store
+from assistant.store import Store
 
 MAX_QUERY_CHARS = 2000
 FOLLOW_UP_WORDS = frozenset(
@@ -65,16 +63,17 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Assistant:
+    """The question path: search, then an answer (extractive, or an LLM's with checked citations),
+    for one question or a conversation. Its `library` holds the articles and changes them; both share
+    the model, the store and the keyword index (`resources`)."""
+
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.resources = Resources(settings, embedder)
+        self.library = Library(self.resources)
         self.settings = settings
-        self._embedder = embedder
-        self._store: Store | None = None
-        self._keywords: LiveKeywordIndex | None = None
         self._llm: LLMBackend | None = build_llm(settings)
         self._reranker: BaseNodePostprocessor | None = None
         self.recognizer = EntityRecognizer()
-        self._lock = threading.RLock()  # lazy parts are built once even when threads race for them
-        self._write_lock = threading.Lock()  # one upload or removal at a time
         # searching and choosing sentences hold vectors and entities per passage: a bounded number of
         # questions at once keeps memory flat however many arrive (the rest wait their turn)
         self._working = threading.BoundedSemaphore(settings.max_concurrent_answers)
@@ -86,40 +85,15 @@ class Assistant:
 
     @property
     def embedder(self) -> Embedder:
-        with self._lock:
-            if self._embedder is None:
-                self._embedder = load_embedder(self.settings)
-            return self._embedder
+        return self.resources.embedder
 
     @property
     def store(self) -> Store:
-        with self._lock:
-            if self._store is None:
-                self._store = open_store(self.settings)
-            return self._store
+        return self.resources.store
 
     @property
     def keywords(self) -> LiveKeywordIndex:
-        with self._lock:
-            if self._keywords is None:
-                self._keywords = LiveKeywordIndex(self.store, self.settings.index_dir)
-            return self._keywords
-
-    def ingest(
-        self,
-        paths: Iterable[Path],
-        *,
-        rebuild: bool = False,
-        prune: bool = False,
-        progress: bool = False,
-    ) -> IngestReport:
-        with self._write_lock:  # not beside an upload or a removal of this process
-            report = ingest(
-                paths, self.settings, self.embedder, rebuild=rebuild, prune=prune, progress=progress
-            )
-            with self._lock:
-                self._store = self._keywords = None  # reopen: the collection may have been recreated
-        return report
+        return self.resources.keywords
 
     def warm_up(self) -> None:
         """Load the model, the sentence splitter and the store before the first question (servers
@@ -129,61 +103,6 @@ class Assistant:
         self.recognizer.warm_up()
         with contextlib.suppress(AssistantError):  # no index yet: the first question will say so
             self.keywords.get()
-
-    def add_upload(self, filename: str, data: bytes) -> IngestReport:
-        """Index an article file sent by a browser or the API, and keep the file under the index
-        folder (uploads/) so that a rebuild indexes it again. The name only labels the article: it
-        is reduced to letters, digits and `._-`, never used as a path; when that loses anything, a
-        hash of the name is added, so that two names never become one article ("a b.txt" and
-        "a-b.txt", or two names in other scripts), while the same name updates its article. A file
-        whose text another article already has is not kept (a later ingest would bring it back)."""
-        shown = Path(filename.replace("\\", "/")).name[:120] or "article"
-        suffix = Path(shown).suffix.lower()
-        if len(data) > self.settings.max_upload_bytes:
-            raise AssistantError(
-                f"{shown} is {len(data):,} bytes; the limit is "
-                f"{self.settings.max_upload_bytes:,} (ASSISTANT_MAX_UPLOAD_BYTES)"
-            )
-        stem = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(shown).stem).strip(".-")[:80]
-        if stem != Path(shown).stem:
-            stem = f"{stem or 'article'}-{hashlib.sha256(shown.encode()).hexdigest()[:8]}"
-        name = f"{stem}{suffix}"
-        try:
-            article = parse_article(data, f"{UPLOADS}/{name}", suffix=suffix)
-        except ArticleError as exc:
-            raise ArticleError(f"{shown}: {exc}") from None
-        with self._write_lock:
-            kept = self.settings.uploads_dir / name
-            earlier = kept.read_bytes() if kept.is_file() else None
-            write_atomically(kept, data)
-            article = replace(article, path=str(kept.resolve()))
-            report = ingest_articles([article], self.settings, self.embedder)
-            if report.duplicates:  # not indexed: keep what was there, or nothing
-                if earlier is None:
-                    kept.unlink(missing_ok=True)
-                else:
-                    write_atomically(kept, earlier)
-            self._keywords = None  # searchable at once, without waiting for the staleness check
-        return report
-
-    def remove_document(self, doc_id: str) -> bool:
-        """Remove an article (chunks, full text and, for an upload, its kept file); False if absent."""
-        with self._write_lock:
-            if not self.store.has_article(doc_id):
-                return False
-            self.store.delete_article(doc_id)
-            self.store.touch()
-            kept = self.settings.uploads_dir / doc_id.removeprefix(f"{UPLOADS}/")
-            if doc_id.startswith(f"{UPLOADS}/") and kept.parent == self.settings.uploads_dir:
-                kept.unlink(missing_ok=True)
-            self._keywords = None
-        return True
-
-    def documents(self) -> list[dict]:
-        return self.store.list_documents()
-
-    def document(self, doc_id: str) -> dict | None:
-        return self.store.get_document(doc_id)
 
     def search(
         self,
@@ -218,7 +137,7 @@ class Assistant:
     @property
     def reranker(self) -> BaseNodePostprocessor | None:
         if self.settings.reranker and self._reranker is None:
-            with self._lock:  # loaded once, however many questions arrive together
+            with self.resources.lock:  # loaded once, however many questions arrive together
                 if self._reranker is None:
                     self._reranker = load_reranker(self.settings.reranker, self.settings.rerank_candidates)
         return self._reranker

@@ -167,7 +167,7 @@ def seed_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def seeded(assistant: Assistant, seed_dir: Path) -> Assistant:
     """An assistant whose index holds the seed article."""
-    report = assistant.ingest([seed_dir])
+    report = assistant.library.ingest([seed_dir])
     assert report.added == [SEED_DOC_ID]
     return assistant
 
@@ -211,7 +211,7 @@ def seeded_server(root: Path, embedder: Embedder, env: dict[str, str] | None = N
     articles = root / "articles"
     if not articles.exists():
         shutil.copytree(SEEDS, articles)
-        Assistant(Settings(index_dir=index_dir), embedder).ingest([articles])
+        Assistant(Settings(index_dir=index_dir), embedder).library.ingest([articles])
     evals = root / "evals"
     evals.mkdir(exist_ok=True)
     seed_set = (REPO / "evals" / "seed.jsonl").read_text().splitlines()

@@ -48,7 +48,7 @@ UNANSWERABLE = [
 @pytest.fixture
 def embedded_seeded(embedded_settings, embedder, seed_dir) -> Assistant:
     assistant = Assistant(embedded_settings, embedder)
-    assistant.ingest([seed_dir])
+    assistant.library.ingest([seed_dir])
     return assistant
 
 
@@ -144,7 +144,7 @@ def test_injected_instructions_in_an_article_are_only_quoted(embedded_settings, 
         "Tickets for the ferry cost twelve euros for adults."
     )
     assistant = Assistant(embedded_settings, embedder)
-    assistant.ingest([seed_dir])
+    assistant.library.ingest([seed_dir])
     answer = assistant.ask("How much do ferry tickets cost?")
     assert "twelve euros" in answer.answer
     article_text = (seed_dir / "injected.txt").read_text()

@@ -80,7 +80,7 @@ def news(tmp_path_factory, embedder) -> Assistant:
     from assistant.config import Settings
 
     assistant = Assistant(Settings(index_dir=root / "index"), embedder)
-    assert len(assistant.ingest([articles]).added) == len(REPORTS)
+    assert len(assistant.library.ingest([articles]).added) == len(REPORTS)
     return assistant
 
 

@@ -11,7 +11,7 @@ LAYERS = {
                 "synthetic"},
     "answering": {"grounding", "dates", "names", "places", "relations", "constraints", "entities",
                   "candidates", "retrieval", "answer", "extractive", "prompts", "llm"},
-    "assistant": {"pipeline", "feedback"},
+    "assistant": {"resources", "library", "pipeline", "feedback"},
     "evaluation": {"evaluation"},
     "web": {"web"},
     "tools": {"bench", "bench_report", "loadtest"},

@@ -31,7 +31,7 @@ def test_the_threshold_is_the_middle_of_the_best_plateau():
 def test_calibrate_suggests_a_threshold_for_the_seed_set(embedded_settings, embedder, seed_dir, capsys):
     from assistant.pipeline import Assistant
 
-    Assistant(embedded_settings, embedder).ingest([seed_dir])
+    Assistant(embedded_settings, embedder).library.ingest([seed_dir])
     questions = seed_dir.parent / "set.jsonl"
     questions.write_text(
         '{"question": "Who will represent the U.S. at the NATO meeting?", "answers": ["Landau"]}\n'

@@ -110,7 +110,7 @@ def test_converted_set_ingests_and_scores_with_answers_as_gold(tmp_path, embedde
     out = tmp_path / "rgb"
     assert main(["rgb", str(write_rgb(tmp_path / "en_fact.json")), str(out)]) == 0
     assistant = Assistant(Settings(index_dir=tmp_path / "index"), embedder)
-    report = assistant.ingest([out / "corpus"])
+    report = assistant.library.ingest([out / "corpus"])
     assert len(report.added) == len(PASSAGES) and report.failed == [] and report.duplicates == []
     _, texts, _ = assistant.store.all_chunks()
     assert sorted(texts) == sorted(PASSAGES), "one chunk per passage, its text verbatim"

@@ -74,7 +74,7 @@ def test_onnx_needs_a_local_folder(tmp_path):
 
 def test_an_int8_index_is_not_queried_with_float32_vectors(tmp_path):
     int8 = Settings(index_dir=tmp_path / "index", embed_backend="onnx-int8", model_cache=str(tmp_path / "m"))
-    Assistant(int8).ingest([SEEDS])
+    Assistant(int8).library.ingest([SEEDS])
     assert Assistant(int8).search("Who represents the U.S.?", k=1)
     with pytest.raises(IndexMismatchError) as error:
         Assistant(int8.replace(embed_backend="onnx")).search("Who represents the U.S.?", k=1)

@@ -64,7 +64,7 @@ def test_rag_dataset_files_are_read(tmp_path):
 def seed_index(embedded_settings, embedder, seed_dir):
     from assistant.pipeline import Assistant
 
-    Assistant(embedded_settings, embedder).ingest([seed_dir])
+    Assistant(embedded_settings, embedder).library.ingest([seed_dir])
     return embedded_settings.index_dir
 
 
@@ -123,7 +123,7 @@ def test_eval_names_the_index_it_scores_and_warns_of_articles_the_set_never_name
     (tmp_path / "more").mkdir()
     (tmp_path / "more" / "ferry.txt").write_text("Ferry news\nThe Zanzibar ferry timetable changes in May.")
     assistant = Assistant(embedded_settings, embedder)
-    assistant.ingest([tmp_path / "more"])
+    assistant.library.ingest([tmp_path / "more"])
     chunks = assistant.store.count()
     first = json.loads(SEED_SET.read_text().splitlines()[0])
     with_gold = tmp_path / "with-gold.jsonl"

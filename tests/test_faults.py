@@ -97,7 +97,7 @@ def test_chroma_server_down_then_back(tmp_path, embedder):
     url = f"http://127.0.0.1:{port}"
     database = start_chroma(tmp_path / "db", port)
     try:
-        Assistant(Settings(chroma_url=url, collection="faults"), embedder).ingest([SEEDS])
+        Assistant(Settings(chroma_url=url, collection="faults"), embedder).library.ingest([SEEDS])
         env = {"ASSISTANT_CHROMA_URL": url, "ASSISTANT_COLLECTION": "faults"}
         with serving(tmp_path / "app", embedder, env) as (_, c):
             assert c.post("/api/ask", json={"question": QUESTION}).status_code == 200
@@ -125,7 +125,7 @@ def test_the_app_starts_before_the_chroma_server_and_waits_for_it(tmp_path, embe
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     database = start_chroma(tmp_path / "db", port)
-    Assistant(Settings(chroma_url=url, collection="later"), embedder).ingest([SEEDS])
+    Assistant(Settings(chroma_url=url, collection="later"), embedder).library.ingest([SEEDS])
     stop(database)
     env = {**os.environ, "ASSISTANT_CHROMA_URL": url, "ASSISTANT_COLLECTION": "later"}
     app_url = f"http://127.0.0.1:{free_port()}"
@@ -160,7 +160,7 @@ def test_the_app_starts_before_the_chroma_server_and_waits_for_it(tmp_path, embe
 )
 def test_a_damaged_manifest_is_reported_and_a_rebuild_mends_it(tmp_path, embedder, damage):
     settings = Settings(index_dir=tmp_path / "index")
-    Assistant(settings, embedder).ingest([SEEDS])
+    Assistant(settings, embedder).library.ingest([SEEDS])
     store = open_store(settings)
     metadata = {k: v for k, v in store.collection.metadata.items() if v is not None}
     metadata.update({k: v for k, v in damage.items() if v is not None})
@@ -195,7 +195,7 @@ def mounted(target: Path, options: str, source: str = "tmpfs"):
 
 def test_a_read_only_index_folder(tmp_path, embedder, monkeypatch):
     index = tmp_path / "index"
-    Assistant(Settings(index_dir=index), embedder).ingest([SEEDS])
+    Assistant(Settings(index_dir=index), embedder).library.ingest([SEEDS])
     before = complete_chunks(index)
     news = write_articles(tmp_path / "news", 3)
     with mounted(index, "ro", source=str(index)) as real:
@@ -207,7 +207,7 @@ def test_a_read_only_index_folder(tmp_path, embedder, monkeypatch):
         else:  # no mounts here: the same refusal from an injected write error
             monkeypatch.setattr(Store, "upsert", _fail_with(errno.EROFS))
             with pytest.raises(OSError):
-                Assistant(Settings(index_dir=index), embedder).ingest([news])
+                Assistant(Settings(index_dir=index), embedder).library.ingest([news])
     assert complete_chunks(index) == before
     assert "Landau" in cli("--index-dir", str(index), "ask", QUESTION).stdout
 
@@ -228,7 +228,7 @@ def test_a_full_disk(tmp_path, embedder, monkeypatch):
         else:
             monkeypatch.setattr(Store, "upsert", _fail_with(errno.ENOSPC))
             with pytest.raises(OSError):
-                Assistant(Settings(index_dir=index), embedder).ingest([news])
+                Assistant(Settings(index_dir=index), embedder).library.ingest([news])
         asked = cli("--index-dir", str(index), "ask", QUESTION)  # the seed article is intact
         assert asked.returncode == 0 and "Landau" in asked.stdout, asked.stderr
         if real:
@@ -275,7 +275,7 @@ class _SlowLLM(http.server.BaseHTTPRequestHandler):
 
 @pytest.mark.parametrize("trickle", [False, True], ids=["never answers", "too slow"])
 def test_an_llm_slower_than_the_timeout_gives_the_extractive_answer_in_time(tmp_path, embedder, trickle):
-    Assistant(Settings(index_dir=tmp_path / "index"), embedder).ingest([SEEDS])
+    Assistant(Settings(index_dir=tmp_path / "index"), embedder).library.ingest([SEEDS])
     handler = type("Handler", (_SlowLLM,), {"trickle": trickle})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True

@@ -167,7 +167,7 @@ CLI_CASES = [
 def index_dir(tmp_path_factory, embedder) -> Path:
     """A seed index of the CLI cases' own (the web server's index belongs to its process)."""
     folder = tmp_path_factory.mktemp("hostile") / "index"
-    Assistant(Settings(index_dir=folder), embedder).ingest([SEEDS])
+    Assistant(Settings(index_dir=folder), embedder).library.ingest([SEEDS])
     return folder
 
 

@@ -39,7 +39,7 @@ def test_first_run_indexes_the_seed_article(seeded):
 
 def test_reingest_adds_nothing(seeded, seed_dir):
     before = sorted(c["content_hash"] + str(c["chunk_index"]) for c in stored_chunks(seeded))
-    report = seeded.ingest([seed_dir])
+    report = seeded.library.ingest([seed_dir])
     assert report.unchanged == [SEED_DOC_ID]
     assert (report.added, report.updated, report.chunks_written) == ([], [], 0)
     assert report.summary().startswith("index already up to date")
@@ -50,7 +50,7 @@ def test_changed_article_replaces_all_old_chunks(seeded, seed_dir):
     path = seed_dir / SEED_DOC_ID
     old_hashes = {c["content_hash"] for c in stored_chunks(seeded)}
     path.write_text(path.read_text().replace("Christopher Landau", "Jane Example"))
-    report = seeded.ingest([seed_dir])
+    report = seeded.library.ingest([seed_dir])
     assert report.updated == [SEED_DOC_ID]
     chunks = stored_chunks(seeded)
     assert len(chunks) == 6
@@ -61,19 +61,19 @@ def test_changed_article_replaces_all_old_chunks(seeded, seed_dir):
 
 def test_prune_removes_articles_whose_files_are_gone(assistant, tmp_path):
     write_articles(tmp_path / "news", 3, sentences=3)
-    assistant.ingest([tmp_path / "news"])
+    assistant.library.ingest([tmp_path / "news"])
     (tmp_path / "news" / "report-01.txt").unlink()
-    kept = assistant.ingest([tmp_path / "news"])
+    kept = assistant.library.ingest([tmp_path / "news"])
     assert kept.removed == []
     assert "report-01.txt" in {c["doc_id"] for c in stored_chunks(assistant)}
-    pruned = assistant.ingest([tmp_path / "news"], prune=True)
+    pruned = assistant.library.ingest([tmp_path / "news"], prune=True)
     assert pruned.removed == ["report-01.txt"]
     assert {c["doc_id"] for c in stored_chunks(assistant)} == {"report-00.txt", "report-02.txt"}
 
 
 def test_same_text_under_two_names_is_indexed_once(assistant, seed_dir):
     shutil.copy(seed_dir / SEED_DOC_ID, seed_dir / "copy-of-the-article.txt")
-    report = assistant.ingest([seed_dir])
+    report = assistant.library.ingest([seed_dir])
     assert len(report.added) == 1
     assert len(report.duplicates) == 1
     duplicate, original = report.duplicates[0]
@@ -85,7 +85,7 @@ def test_bad_files_are_reported_and_the_rest_is_indexed(assistant, seed_dir):
     (seed_dir / "empty.txt").write_text("")
     (seed_dir / "binary.txt").write_bytes(b"\x00\x01\x02binary")
     (seed_dir / "latin1.txt").write_bytes("Café".encode("latin-1"))
-    report = assistant.ingest([seed_dir, seed_dir / "nowhere.md"])
+    report = assistant.library.ingest([seed_dir, seed_dir / "nowhere.md"])
     assert report.added == [SEED_DOC_ID]
     reasons = {Path(path).name: reason for path, reason in report.failed}
     assert reasons == {
@@ -101,7 +101,7 @@ def test_interrupted_run_leaves_an_index_that_opens_and_is_completed_next_time(
 ):
     write_articles(tmp_path / "news", 8)
     fresh = Assistant(settings.replace(collection=settings.collection + "-fresh"), embedder)
-    expected = fresh.ingest([tmp_path / "news"]).chunks_written
+    expected = fresh.library.ingest([tmp_path / "news"]).chunks_written
     assert expected > 16
 
     calls = []
@@ -118,10 +118,10 @@ def test_interrupted_run_leaves_an_index_that_opens_and_is_completed_next_time(
     interrupting = Interrupting(embedder.encoder, "all-MiniLM-L6-v2", 64)
     broken = Assistant(settings.replace(ingest_batch=8), interrupting)
     with pytest.raises(KeyboardInterrupt):
-        broken.ingest([tmp_path / "news"])
+        broken.library.ingest([tmp_path / "news"])
     assert 0 < open_store(settings).count() < expected
 
-    report = Assistant(settings, embedder).ingest([tmp_path / "news"])
+    report = Assistant(settings, embedder).library.ingest([tmp_path / "news"])
     assert report.failed == []
     chunks = open_store(settings).all_chunks()[2]
     assert len(chunks) == expected
@@ -140,15 +140,15 @@ def test_another_model_needs_a_rebuild(seeded, settings, seed_dir, tmp_path):
     assert "built with embedding model 'all-MiniLM-L6-v2'" in str(error.value)
     assert "run `assistant ingest --rebuild`" in str(error.value)
     with pytest.raises(IndexMismatchError):
-        Assistant(other).ingest([seed_dir])
-    report = Assistant(other, load_embedder(other)).ingest([seed_dir], rebuild=True)
+        Assistant(other).library.ingest([seed_dir])
+    report = Assistant(other, load_embedder(other)).library.ingest([seed_dir], rebuild=True)
     assert report.added == [SEED_DOC_ID]
     assert open_store(other).manifest.embedding_model == str(local_model)
 
 
 def test_other_chunking_needs_a_rebuild(seeded, settings, embedder, seed_dir):
     with pytest.raises(IndexMismatchError) as error:
-        Assistant(settings.replace(chunk_tokens=120), embedder).ingest([seed_dir])
+        Assistant(settings.replace(chunk_tokens=120), embedder).library.ingest([seed_dir])
     assert "run `assistant ingest --rebuild`" in str(error.value)
 
 
@@ -157,7 +157,7 @@ def test_html_article_is_ingested_with_its_metadata(assistant, tmp_path):
 
     (tmp_path / "web").mkdir()
     (tmp_path / "web" / "ministers.html").write_text(NEWS_PAGE)
-    assert assistant.ingest([tmp_path / "web"]).added == ["ministers.html"]
+    assert assistant.library.ingest([tmp_path / "web"]).added == ["ministers.html"]
     top = assistant.search("Where will the summer summit be held?", k=1)[0].node
     assert top.metadata["doc_id"] == "ministers.html"
     assert top.metadata["published"] == "2025-12-03"
@@ -197,25 +197,26 @@ def test_upload_names_that_clean_alike_stay_two_articles(assistant):
     names = ["a b.txt", "a-b.txt", "日本語.txt", "Ελληνικά.txt"]
     ids = []
     for n, name in enumerate(names):
-        report = assistant.add_upload(name, text.format(10 + n).encode())
+        report = assistant.library.add_upload(name, text.format(10 + n).encode())
         assert report.added, name
         ids.append(report.added[0])
     assert len(set(ids)) == 4 and "uploads/a-b.txt" in ids
     assert all(i.startswith("uploads/") and i.endswith(".txt") for i in ids)
-    again = assistant.add_upload("a b.txt", text.format(99).encode())
+    again = assistant.library.add_upload("a b.txt", text.format(99).encode())
     assert again.updated == [ids[0]], "the same name updates its article"
 
 
 def test_a_duplicate_upload_keeps_no_file_and_a_removed_article_stays_removed(assistant):
     text = b"Ferry news\n\nThe harbour ferry runs every twenty minutes from Monday."
-    assistant.add_upload("other.txt", b"Bus news\n\nThe night bus stops at the harbour.")
-    assert assistant.add_upload("first.txt", text).added == ["uploads/first.txt"]
-    second = assistant.add_upload("second.txt", text)
+    assistant.library.add_upload("other.txt", b"Bus news\n\nThe night bus stops at the harbour.")
+    assert assistant.library.add_upload("first.txt", text).added == ["uploads/first.txt"]
+    second = assistant.library.add_upload("second.txt", text)
     assert second.duplicates and not second.added
     assert not (assistant.settings.uploads_dir / "second.txt").exists()
-    assert assistant.remove_document("uploads/first.txt")
-    assistant.ingest([])  # a later ingest indexes the uploads folder again
-    assert not {d["doc_id"] for d in assistant.documents()} & {"uploads/first.txt", "uploads/second.txt"}
+    assert assistant.library.remove_document("uploads/first.txt")
+    assistant.library.ingest([])  # a later ingest indexes the uploads folder again
+    indexed = {d["doc_id"] for d in assistant.library.documents()}
+    assert not indexed & {"uploads/first.txt", "uploads/second.txt"}
 
 
 def test_an_update_cut_short_serves_one_version_and_citations_fit_the_text(assistant, tmp_path):
@@ -228,7 +229,7 @@ def test_an_update_cut_short_serves_one_version_and_citations_fit_the_text(assis
 
     old = b"Ferry news\n\nThe harbour ferry leaves the old pier every twenty minutes."
     new = b"Ferry news\n\nThe harbour ferry leaves the new pier every half hour from Monday."
-    assert assistant.add_upload("ferry.txt", old).added == ["uploads/ferry.txt"]
+    assert assistant.library.add_upload("ferry.txt", old).added == ["uploads/ferry.txt"]
     article = parse_article(new, "uploads/ferry.txt", suffix=".txt")
     nodes = split_article(article, chunk_tokens=assistant.settings.chunk_tokens, overlap_tokens=0)
     for node, vector in zip(
@@ -249,6 +250,6 @@ def test_an_update_cut_short_serves_one_version_and_citations_fit_the_text(assis
     store.put_documents([article])  # the record names the new version; the old chunks are still there
     assert all("new pier" in text for text in served()) and served()
     answer = assistant.ask("When does the harbour ferry leave the pier?")
-    shown = assistant.document("uploads/ferry.txt")["text"]
+    shown = assistant.library.document("uploads/ferry.txt")["text"]
     for citation in answer.citations:
         assert shown[citation.start_char : citation.end_char] == citation.quote

@@ -17,7 +17,7 @@ QUESTION = "Who will represent the U.S. at the NATO foreign ministers' meeting?"
 
 @pytest.fixture
 def llm_assistant(embedded_settings, embedder, seed_dir, llm_server) -> Assistant:
-    Assistant(embedded_settings, embedder).ingest([seed_dir])
+    Assistant(embedded_settings, embedder).library.ingest([seed_dir])
     settings = embedded_settings.replace(llm_url=llm_server, llm_model="smollm2", llm_timeout_s=60.0)
     return Assistant(settings, embedder)
 
@@ -38,7 +38,7 @@ def test_tokens_stream_then_a_checked_answer(llm_assistant):
 
 
 def test_a_stopped_server_gives_the_extractive_answer_with_a_notice(embedded_settings, embedder, seed_dir):
-    Assistant(embedded_settings, embedder).ingest([seed_dir])
+    Assistant(embedded_settings, embedder).library.ingest([seed_dir])
     dead = embedded_settings.replace(llm_url=f"http://127.0.0.1:{free_port()}/v1", llm_model="smollm2")
     events = list(Assistant(dead, embedder).ask_stream(QUESTION))
     notices = [e.text for e in events if e.kind == "notice"]
@@ -79,7 +79,7 @@ def test_llm_mode_without_an_llm_is_refused(embedded_settings, embedder):
 
 
 def test_a_local_gguf_model_answers_through_llama_cpp(embedded_settings, embedder, seed_dir, smollm2_path):
-    Assistant(embedded_settings, embedder).ingest([seed_dir])
+    Assistant(embedded_settings, embedder).library.ingest([seed_dir])
     local = Assistant(embedded_settings.replace(llm_gguf=str(smollm2_path), llm_max_tokens=64), embedder)
     assert local.mode_label == f"LLM: {smollm2_path.name}"
     events = list(local.ask_stream(QUESTION))

@@ -72,7 +72,7 @@ def test_filters_restrict_articles_and_dates(seeded, tmp_path):
         "---\npublished: 2025-06-24\nsource: Example Wire\n---\n# Summit in The Hague\n\n"
         "NATO leaders met in The Hague and agreed to raise defence spending to five percent."
     )
-    seeded.ingest([tmp_path / "more"])
+    seeded.library.ingest([tmp_path / "more"])
     question = "What did NATO leaders agree in The Hague?"
     for retriever in ("dense", "bm25", "hybrid"):
         only_seed = seeded.search(question, retriever=retriever, filters=Filters(doc_ids=(SEED_DOC_ID,)))
@@ -89,7 +89,7 @@ def test_keyword_index_follows_new_articles(seeded, tmp_path):
     assert seeded.search("Zanzibar ferry timetable", retriever="bm25") == []
     (tmp_path / "more").mkdir()
     (tmp_path / "more" / "ferry.txt").write_text("Ferry news\nThe Zanzibar ferry timetable changes in May.")
-    Assistant(seeded.settings, seeded.embedder).ingest([tmp_path / "more"])  # another process
+    Assistant(seeded.settings, seeded.embedder).library.ingest([tmp_path / "more"])  # another process
     seeded.keywords._checked_at = float("-inf")  # skip the one-second recheck interval
     top = seeded.search("Zanzibar ferry timetable", retriever="bm25", k=1)
     assert top[0].node.metadata["doc_id"] == "ferry.txt"

@@ -202,11 +202,11 @@ def create_app(assistant: Assistant, *, with_ui: bool = True, listen_host: str =
 
     @app.get("/api/documents", tags=["articles"])
     def documents() -> list[dict]:
-        return assistant.documents()
+        return assistant.library.documents()
 
     @app.get("/api/documents/{doc_id:path}", tags=["articles"])
     def document(doc_id: str) -> dict:
-        found = assistant.document(doc_id)
+        found = assistant.library.document(doc_id)
         if found is None:
             raise StarletteHTTPException(404, f"no article {doc_id!r}")
         return found
@@ -216,7 +216,7 @@ def create_app(assistant: Assistant, *, with_ui: bool = True, listen_host: str =
         """Add or update an article: the file's bytes as the body (.txt, .md or .html), its name in
         `filename` (a label only, never a path). Needs a key (see the README's Access section)."""
         data = await request.body()
-        report = await run_in_threadpool(assistant.add_upload, filename, data)
+        report = await run_in_threadpool(assistant.library.add_upload, filename, data)
         doc_id = (report.added or report.updated or report.unchanged or [""])[0]
         if report.duplicates:
             doc_id, original = report.duplicates[0]
@@ -241,7 +241,7 @@ def create_app(assistant: Assistant, *, with_ui: bool = True, listen_host: str =
     @app.delete("/api/documents/{doc_id:path}", tags=["articles"], dependencies=[Depends(writer)])
     def remove(doc_id: str) -> dict:
         """Remove an article from the index (and its kept file, for an upload). Needs a key."""
-        if not assistant.remove_document(doc_id):
+        if not assistant.library.remove_document(doc_id):
             raise StarletteHTTPException(404, f"no article {doc_id!r}")
         return {"doc_id": doc_id, "status": "removed"}
 
@@ -257,7 +257,7 @@ def create_app(assistant: Assistant, *, with_ui: bool = True, listen_host: str =
 
     @app.get("/view", response_class=HTMLResponse, include_in_schema=False)
     def view(doc_id: str, start: int | None = None, end: int | None = None) -> HTMLResponse:
-        found = assistant.document(doc_id)
+        found = assistant.library.document(doc_id)
         if found is None:
             raise StarletteHTTPException(404, f"no article {doc_id!r}")
         return HTMLResponse(article_page(found, start, end))

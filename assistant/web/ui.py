@@ -255,7 +255,7 @@ def build_chat(assistant: Assistant, feedback: FeedbackLog, guard: Guard, *, com
                 for path in progress.tqdm(files or [], desc="Indexing"):
                     name = Path(path).name
                     try:
-                        report = assistant.add_upload(name, Path(path).read_bytes())
+                        report = assistant.library.add_upload(name, Path(path).read_bytes())
                     except AssistantError as exc:
                         lines.append(f"- ✗ {escape(str(exc))}")
                         continue
@@ -291,7 +291,7 @@ def build_chat(assistant: Assistant, feedback: FeedbackLog, guard: Guard, *, com
 
 def article_choices(assistant: Assistant) -> list[tuple[str, str]]:
     try:
-        return [(f"{d['title']} ({d['doc_id']})", d["doc_id"]) for d in assistant.documents()]
+        return [(f"{d['title']} ({d['doc_id']})", d["doc_id"]) for d in assistant.library.documents()]
     except AssistantError:
         return []
 

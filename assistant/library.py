@@ -1,0 +1,100 @@
+"""The library of articles: what is indexed, and every way it changes in a running process (files
+ingested, an upload from a browser or the API, an article removed), one change at a time. The
+question path (`pipeline.Assistant`) reads the same store through the shared `Resources`."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+
+from assistant.atomic import write_atomically
+from assistant.config import UPLOADS
+from assistant.corpus import parse_article
+from assistant.errors import ArticleError, AssistantError
+from assistant.ingest import IngestReport, ingest, ingest_articles
+from assistant.resources import Resources
+
+
+class Library:
+    def __init__(self, resources: Resources) -> None:
+        self.resources = resources
+        self.settings = resources.settings
+        self._write_lock = threading.Lock()  # one ingestion, upload or removal at a time
+
+    def ingest(
+        self,
+        paths: Iterable[Path],
+        *,
+        rebuild: bool = False,
+        prune: bool = False,
+        progress: bool = False,
+    ) -> IngestReport:
+        """Index article files and folders (see `ingest.ingest`)."""
+        with self._write_lock:  # not beside an upload or a removal of this process
+            report = ingest(
+                paths, self.settings, self.resources.embedder, rebuild=rebuild, prune=prune, progress=progress
+            )
+            self.resources.reopen()
+        return report
+
+    def add_upload(self, filename: str, data: bytes) -> IngestReport:
+        """Index an article file sent by a browser or the API, and keep the file under the index
+        folder (uploads/) so that a rebuild indexes it again. The name only labels the article: it
+        is reduced to letters, digits and `._-`, never used as a path; when that loses anything, a
+        hash of the name is added, so that two names never become one article ("a b.txt" and
+        "a-b.txt", or two names in other scripts), while the same name updates its article. A file
+        whose text another article already has is not kept (a later ingest would bring it back)."""
+        shown = Path(filename.replace("\\", "/")).name[:120] or "article"
+        suffix = Path(shown).suffix.lower()
+        if len(data) > self.settings.max_upload_bytes:
+            raise AssistantError(
+                f"{shown} is {len(data):,} bytes; the limit is "
+                f"{self.settings.max_upload_bytes:,} (ASSISTANT_MAX_UPLOAD_BYTES)"
+            )
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(shown).stem).strip(".-")[:80]
+        if stem != Path(shown).stem:
+            stem = f"{stem or 'article'}-{hashlib.sha256(shown.encode()).hexdigest()[:8]}"
+        name = f"{stem}{suffix}"
+        try:
+            article = parse_article(data, f"{UPLOADS}/{name}", suffix=suffix)
+        except ArticleError as exc:
+            raise ArticleError(f"{shown}: {exc}") from None
+        with self._write_lock:
+            kept = self.settings.uploads_dir / name
+            earlier = kept.read_bytes() if kept.is_file() else None
+            write_atomically(kept, data)
+            article = replace(article, path=str(kept.resolve()))
+            report = ingest_articles([article], self.settings, self.resources.embedder)
+            if report.duplicates:  # not indexed: keep what was there, or nothing
+                if earlier is None:
+                    kept.unlink(missing_ok=True)
+                else:
+                    write_atomically(kept, earlier)
+            self.resources.keywords_changed()
+        return report
+
+    def remove_document(self, doc_id: str) -> bool:
+        """Remove an article (chunks, full text and, for an upload, its kept file); False if absent."""
+        store = self.resources.store
+        with self._write_lock:
+            if not store.has_article(doc_id):
+                return False
+            store.delete_article(doc_id)
+            store.touch()
+            kept = self.settings.uploads_dir / doc_id.removeprefix(f"{UPLOADS}/")
+            if doc_id.startswith(f"{UPLOADS}/") and kept.parent == self.settings.uploads_dir:
+                kept.unlink(missing_ok=True)
+            self.resources.keywords_changed()
+        return True
+
+    def documents(self) -> list[dict]:
+        """Every indexed article's title, source, date and doc_id."""
+        return self.resources.store.list_documents()
+
+    def document(self, doc_id: str) -> dict | None:
+        """One article's full text and metadata, or None."""
+        return self.resources.store.get_document(doc_id)

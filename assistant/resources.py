@@ -1,0 +1,53 @@
+"""What the question path (`pipeline.Assistant`) and the library of articles (`library.Library`)
+share in one process: the settings, the embedding model, the store and the keyword index, each made
+once on first use however many threads ask for it together."""
+
+from __future__ import annotations
+
+import threading
+
+from assistant.config import Settings
+from assistant.embeddings import Embedder, load_embedder
+from assistant.keyword import LiveKeywordIndex
+from assistant.store import Store, open_store
+
+
+class Resources:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self._embedder = embedder
+        self._store: Store | None = None
+        self._keywords: LiveKeywordIndex | None = None
+        self.lock = threading.RLock()  # lazy parts are built once even when threads race for them
+
+    @property
+    def embedder(self) -> Embedder:
+        with self.lock:
+            if self._embedder is None:
+                self._embedder = load_embedder(self.settings)
+            return self._embedder
+
+    @property
+    def store(self) -> Store:
+        with self.lock:
+            if self._store is None:
+                self._store = open_store(self.settings)
+            return self._store
+
+    @property
+    def keywords(self) -> LiveKeywordIndex:
+        with self.lock:
+            if self._keywords is None:
+                self._keywords = LiveKeywordIndex(self.store, self.settings.index_dir)
+            return self._keywords
+
+    def reopen(self) -> None:
+        """After a rebuild: the collection may have been recreated, so store and keywords are made anew."""
+        with self.lock:
+            self._store = self._keywords = None
+
+    def keywords_changed(self) -> None:
+        """After an upload or a removal: the keyword index is rebuilt on the next search, so the
+        change is searchable at once, without waiting for the staleness check."""
+        with self.lock:
+            self._keywords = None
