@@ -142,7 +142,11 @@ def main(argv: list[str] | None = None) -> int:
             return args.run(settings, args)
         from assistant.pipeline import Assistant
 
-        return args.run(Assistant(settings), args)
+        assistant = Assistant(settings)
+        try:
+            return args.run(assistant, args)
+        finally:
+            assistant.close()
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -89,25 +89,28 @@ def ingest(
         kept, _ = find_article_files([settings.uploads_dir])
         files += [FoundFile(found.path, settings.index_dir.resolve()) for found in kept]
     store = open_store_for_writing(settings, manifest_for(settings, embedder), rebuild=rebuild)
-    run = _Run(store, embedder, settings, report)
+    try:
+        run = _Run(store, embedder, settings, report)
 
-    for found in tqdm(files, desc="ingest", unit="file", disable=not progress, file=sys.stderr):
-        try:
-            article = read_article(found)
-        except ArticleError as exc:
-            report.failed.append((str(found.path), str(exc)))
-            continue
-        run.offer(article)
-    run.flush()
+        for found in tqdm(files, desc="ingest", unit="file", disable=not progress, file=sys.stderr):
+            try:
+                article = read_article(found)
+            except ArticleError as exc:
+                report.failed.append((str(found.path), str(exc)))
+                continue
+            run.offer(article)
+        run.flush()
 
-    if prune:
-        seen = {str(found.path) for found in files}
-        roots = [p.resolve() for p in paths if p.exists()]
-        for doc_id, entry in run.indexed.items():
-            if entry.path and entry.path not in seen and _is_under(Path(entry.path), roots):
-                store.delete_article(doc_id)
-                store.touch()
-                report.removed.append(doc_id)
+        if prune:
+            seen = {str(found.path) for found in files}
+            roots = [p.resolve() for p in paths if p.exists()]
+            for doc_id, entry in run.indexed.items():
+                if entry.path and entry.path not in seen and _is_under(Path(entry.path), roots):
+                    store.delete_article(doc_id)
+                    store.touch()
+                    report.removed.append(doc_id)
+    finally:
+        store.close()  # the writer's client; readers keep their own
 
     report.seconds = time.perf_counter() - started
     return report
@@ -118,10 +121,13 @@ def ingest_articles(articles: Iterable[Article], settings: Settings, embedder: E
     started = time.perf_counter()
     report = IngestReport()
     store = open_store_for_writing(settings, manifest_for(settings, embedder))
-    run = _Run(store, embedder, settings, report)
-    for article in articles:
-        run.offer(article)
-    run.flush()
+    try:
+        run = _Run(store, embedder, settings, report)
+        for article in articles:
+            run.offer(article)
+        run.flush()
+    finally:
+        store.close()
     report.seconds = time.perf_counter() - started
     return report
 

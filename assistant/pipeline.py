@@ -95,6 +95,10 @@ class Assistant:
     def keywords(self) -> LiveKeywordIndex:
         return self.resources.keywords
 
+    def close(self) -> None:
+        """Release the store's Chroma client (commands call this when they end)."""
+        self.resources.close()
+
     def warm_up(self) -> None:
         """Load the model, the sentence splitter and the store before the first question (servers
         call this at start)."""

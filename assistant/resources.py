@@ -43,7 +43,13 @@ class Resources:
 
     def reopen(self) -> None:
         """After a rebuild: the collection may have been recreated, so store and keywords are made anew."""
+        self.close()
+
+    def close(self) -> None:
+        """Release the store's client; the next use opens it again."""
         with self.lock:
+            if self._store is not None:
+                self._store.close()
             self._store = self._keywords = None
 
     def keywords_changed(self) -> None:

@@ -85,6 +85,11 @@ class Store:
         self.settings = settings
         self._documents: Any = None
 
+    def close(self) -> None:
+        """Release the Chroma client (its connection; embedded, the database once no other client
+        of the same folder is open). Idempotent."""
+        self.client.close()
+
     @property
     def manifest(self) -> Manifest | None:
         return Manifest.from_metadata(self.collection.metadata)
@@ -279,10 +284,20 @@ def open_store(settings: Settings) -> Store:
     try:
         collection = client.get_collection(settings.collection, embedding_function=None)
     except NotFoundError:
+        client.close()
         raise IndexMissingError(
             f"no index in {describe_location(settings)}; run `assistant ingest` first"
         ) from None
     store = Store(client, collection, settings)
+    try:
+        _check_readable(store, settings)
+    except Exception:
+        store.close()
+        raise
+    return store
+
+
+def _check_readable(store: Store, settings: Settings) -> None:
     if store.count() == 0:
         raise IndexMissingError(
             f"the index in {describe_location(settings)} is empty; run `assistant ingest`"
@@ -295,7 +310,6 @@ def open_store(settings: Settings) -> Store:
         )
     if manifest.embedding_model != settings.model_identity:
         raise IndexMismatchError(_model_mismatch(manifest, settings))
-    return store
 
 
 def open_store_for_writing(settings: Settings, manifest: Manifest, *, rebuild: bool = False) -> Store:
@@ -303,16 +317,25 @@ def open_store_for_writing(settings: Settings, manifest: Manifest, *, rebuild: b
     from chromadb.errors import NotFoundError
 
     client = connect(settings, create=True)
-    if rebuild:
-        for name in (settings.collection, f"{settings.collection}{DOCUMENTS_SUFFIX}"):
-            with contextlib.suppress(NotFoundError):
-                client.delete_collection(name)
-    collection = client.get_or_create_collection(
-        settings.collection,
-        metadata={"hnsw:space": "cosine", **manifest.to_metadata()},
-        embedding_function=None,
-    )
-    store = Store(client, collection, settings)
+    try:
+        if rebuild:
+            for name in (settings.collection, f"{settings.collection}{DOCUMENTS_SUFFIX}"):
+                with contextlib.suppress(NotFoundError):
+                    client.delete_collection(name)
+        collection = client.get_or_create_collection(
+            settings.collection,
+            metadata={"hnsw:space": "cosine", **manifest.to_metadata()},
+            embedding_function=None,
+        )
+        store = Store(client, collection, settings)
+        _check_writable(store, manifest, settings)
+    except Exception:
+        client.close()
+        raise
+    return store
+
+
+def _check_writable(store: Store, manifest: Manifest, settings: Settings) -> None:
     stored = store.manifest
     if stored is None:
         raise IndexMismatchError(
@@ -333,7 +356,6 @@ def open_store_for_writing(settings: Settings, manifest: Manifest, *, rebuild: b
             f"{stored.chunk_overlap_tokens} overlap, the settings ask for {manifest.chunk_tokens} "
             f"and {manifest.chunk_overlap_tokens}; run `assistant ingest --rebuild`"
         )
-    return store
 
 
 def _model_mismatch(stored: Manifest, settings: Settings) -> str:

@@ -253,3 +253,29 @@ def test_an_update_cut_short_serves_one_version_and_citations_fit_the_text(assis
     shown = assistant.library.document("uploads/ferry.txt")["text"]
     for citation in answer.citations:
         assert shown[citation.start_char : citation.end_char] == citation.quote
+
+
+def test_every_chroma_client_opened_is_closed(embedded_settings, seed_dir, embedder, monkeypatch):
+    """Each ingestion and upload opens a writer's client and closes it; the reader's is closed with
+    the assistant (before, every upload left one open)."""
+    import assistant.store as store_module
+
+    opened = []
+    connect = store_module.connect
+
+    def recording(settings, *, create):
+        opened.append(connect(settings, create=create))
+        return opened[-1]
+
+    monkeypatch.setattr(store_module, "connect", recording)
+    assistant = Assistant(embedded_settings, embedder)
+    assistant.library.ingest([seed_dir])
+    assert assistant.search("Who represents the U.S.?", k=1)
+    assistant.library.add_upload("ferry.txt", b"Harbour news\n\nThe harbour ferry runs every hour.")
+    assistant.library.add_upload("ferry-copy.txt", b"Harbour news\n\nThe harbour ferry runs every hour.")
+    writers = [client for client in opened if client is not assistant.store.client]
+    assert len(writers) == 3 and all(client._target._closed for client in writers)
+    assert not assistant.store.client._target._closed  # the reader stays open for the next question
+    assistant.close()
+    assert all(client._target._closed for client in opened)
+    assert assistant.search("Who represents the U.S.?", k=1)  # opened again when needed

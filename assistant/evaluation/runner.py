@@ -287,6 +287,7 @@ def run_beir(
         runs.append(summary)
         rows.extend(config_rows)
     summary = _summary(beir_assistant, f"beir:{Path(folder).name}", runs, [])
+    beir_assistant.close()
     summary["beir"] = {
         "collection": settings.collection,
         "documents": len(beir.corpus),
