@@ -15,10 +15,10 @@ from assistant.modes import ANSWER_MODES, RETRIEVERS, AnswerMode
 
 if TYPE_CHECKING:  # the pipeline pulls in torch, Chroma and spaCy: loaded once a command runs, so
     # that `--help` and argument errors answer at once
-    from assistant.answer import Answer, Citation
+    from assistant.answering.answer import Answer, Citation
+    from assistant.answering.retrieval import Filters
     from assistant.config import Settings
     from assistant.pipeline import Assistant
-    from assistant.retrieval import Filters
 
 DEFAULT_INGEST_PATH = Path("seeds")
 EXIT_FAILED_ITEMS = 1
@@ -117,7 +117,7 @@ def _add_filter_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _filters(args: argparse.Namespace) -> Filters:
-    from assistant.retrieval import Filters
+    from assistant.answering.retrieval import Filters
 
     try:
         return Filters(tuple(args.doc), tuple(args.source), args.since, args.until)
@@ -178,7 +178,7 @@ def _search(assistant: Assistant, args: argparse.Namespace) -> int:
     check_k(args.k)
     results = assistant.search(args.query, k=args.k, retriever=args.retriever, filters=_filters(args))
     if args.json:
-        from assistant.answer import passage_json
+        from assistant.answering.answer import passage_json
 
         print(json.dumps([passage_json(r) for r in results], ensure_ascii=False, indent=2))
         return 0
@@ -325,7 +325,7 @@ def _calibrate(assistant: Assistant, args: argparse.Namespace) -> int:
 def _cache(settings: Settings, args: argparse.Namespace) -> int:
     """The ONNX exports in ASSISTANT_MODEL_CACHE; `clean` removes the stale ones (their model folder
     is gone or has changed), or all of them with --all. A removed export is made again when needed."""
-    from assistant.encoders import cached_exports, remove_export
+    from assistant.library.encoders import cached_exports, remove_export
 
     folder = settings.model_cache_dir
     exports = cached_exports(folder) if folder.is_dir() else []

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import NodeWithScore, QueryBundle
 
-from assistant.answer import (
+from assistant.answering.answer import (
     EXTRACTIVE,
     LLM,
     Answer,
@@ -25,20 +25,20 @@ from assistant.answer import (
     ground_generated_answer,
     passage_summary,
 )
-from assistant.chunking import sentence_spans
+from assistant.answering.entities import EntityRecognizer
+from assistant.answering.extractive import answer_extractively, choose, refusal, should_refuse
+from assistant.answering.grounding import terms
+from assistant.answering.llm import LLMBackend, LLMFailure, build_llm
+from assistant.answering.prompts import load_prompt
+from assistant.answering.retrieval import ConstraintRanker, Filters, build_retriever, load_reranker
 from assistant.config import Settings
-from assistant.embeddings import Embedder
-from assistant.entities import EntityRecognizer
 from assistant.errors import AssistantError
-from assistant.extractive import answer_extractively, choose, refusal, should_refuse
-from assistant.grounding import terms
-from assistant.keyword import LiveKeywordIndex
-from assistant.library import Library
-from assistant.llm import LLMBackend, LLMFailure, build_llm
-from assistant.prompts import load_prompt
-from assistant.resources import Resources
-from assistant.retrieval import ConstraintRanker, Filters, build_retriever, load_reranker
-from assistant.store import Store
+from assistant.library.articles import Library
+from assistant.library.chunking import sentence_spans
+from assistant.library.embeddings import Embedder
+from assistant.library.keyword import LiveKeywordIndex
+from assistant.library.resources import Resources
+from assistant.library.store import Store
 
 MAX_QUERY_CHARS = 2000
 FOLLOW_UP_WORDS = frozenset(

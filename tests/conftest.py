@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from assistant.config import ENV_PREFIX, Settings
-from assistant.embeddings import Embedder, load_embedder
+from assistant.library.embeddings import Embedder, load_embedder
 from assistant.pipeline import Assistant
 
 REPO = Path(__file__).resolve().parents[1]

@@ -8,7 +8,7 @@ import sys
 import pytest
 from conftest import SEED_DOC_ID
 
-from assistant.answer import ground_generated_answer, refusal_text
+from assistant.answering.answer import ground_generated_answer, refusal_text
 from assistant.cli import main
 from assistant.errors import AssistantError
 from assistant.evaluation.metrics import answer_match

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from assistant.evaluation.datasets import load_beir
-from assistant.synthetic import synthetic_corpus, write_beir
+from assistant.library.synthetic import synthetic_corpus, write_beir
 
 
 def test_synthetic_corpus_is_deterministic_and_reaches_the_size():

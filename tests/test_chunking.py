@@ -1,8 +1,8 @@
 import pytest
 from conftest import SEED_DOC_ID, SEEDS
 
-from assistant.chunking import count_tokens, find_sections, split_article
-from assistant.corpus import Article, FoundFile, read_article
+from assistant.library.chunking import count_tokens, find_sections, split_article
+from assistant.library.corpus import Article, FoundFile, read_article
 
 SEED_SECTIONS = [
     "The Decision Not to Attend",

@@ -5,8 +5,8 @@ import datetime as dt
 
 import pytest
 
-from assistant.constraints import analyse, check, passage_context
-from assistant.names import mentions, named_things
+from assistant.answering.constraints import analyse, check, passage_context
+from assistant.answering.names import mentions, named_things
 
 TODAY = dt.date(2026, 11, 28)
 
@@ -124,7 +124,7 @@ def test_other_countries_and_ordinary_words_do_not_stand_for_a_country():
 
 
 def test_country_names_come_from_the_country_data():
-    from assistant.places import country_of
+    from assistant.answering.places import country_of
 
     assert country_of("Washington") is country_of("U.S.") is country_of("America")
     assert country_of("German") is country_of("Berlin") is country_of("Germany")

@@ -8,10 +8,10 @@ import sys
 import pytest
 
 from assistant.config import Settings
-from assistant.corpus import FoundFile, read_article
 from assistant.evaluation.convert import main, negative_passages, passage_name
 from assistant.evaluation.datasets import load_question_set
 from assistant.evaluation.runner import RunConfig, run_question_set
+from assistant.library.corpus import FoundFile, read_article
 from assistant.pipeline import Assistant
 
 SHARED_NEGATIVE = "Official Super Bowl LVIII ticket packages are now available for the game in Las Vegas."

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 from conftest import SEED_DOC_ID, SEEDS
 
-from assistant.corpus import FoundFile, find_article_files, parse_article, read_article
 from assistant.errors import ArticleError
+from assistant.library.corpus import FoundFile, find_article_files, parse_article, read_article
 
 NEWS_PAGE = """<!doctype html><html><head><title>Ministers meet in Brussels | Daily Planet</title>
 <meta property="og:site_name" content="Daily Planet">

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from assistant.config import Settings
-from assistant.embeddings import load_embedder, resolve_model
 from assistant.errors import ModelLoadError
+from assistant.library.embeddings import load_embedder, resolve_model
 
 UPSTREAM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 UPSTREAM_BYTES = 90_868_376

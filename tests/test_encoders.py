@@ -10,9 +10,9 @@ import pytest
 from conftest import SEEDS
 
 from assistant.config import Settings
-from assistant.embeddings import resolve_model
-from assistant.encoders import OnnxEncoder, TorchEncoder, load_encoder
 from assistant.errors import IndexMismatchError, ModelLoadError
+from assistant.library.embeddings import resolve_model
+from assistant.library.encoders import OnnxEncoder, TorchEncoder, load_encoder
 from assistant.pipeline import Assistant
 
 TEXTS = [
@@ -84,7 +84,7 @@ def test_an_int8_index_is_not_queried_with_float32_vectors(tmp_path):
 def test_an_export_is_named_after_the_models_content_not_its_place(model_folder, tmp_path):
     import shutil
 
-    from assistant.encoders import _fingerprint
+    from assistant.library.encoders import _fingerprint
 
     copy = shutil.copytree(model_folder, tmp_path / "copy")
     assert _fingerprint(copy, "onnx") == _fingerprint(Path(model_folder), "onnx")  # another checkout
@@ -95,7 +95,7 @@ def test_an_export_is_named_after_the_models_content_not_its_place(model_folder,
 
 def test_the_cache_command_lists_and_cleans_exports(model_folder, tmp_path, monkeypatch, capsys):
     from assistant.cli import main
-    from assistant.encoders import EXPORT_PREFIX, _fingerprint
+    from assistant.library.encoders import EXPORT_PREFIX, _fingerprint
 
     cache = tmp_path / "cache"
     cache.mkdir()

@@ -21,9 +21,9 @@ import pytest
 from conftest import SCRIPT, SEEDS, cli, free_port, serving, stop, wait_for_http
 
 from assistant.config import Settings
+from assistant.library.store import Store, open_store
+from assistant.library.synthetic import synthetic_corpus
 from assistant.pipeline import Assistant
-from assistant.store import Store, open_store
-from assistant.synthetic import synthetic_corpus
 
 QUESTION = "Who will represent the U.S. at the NATO foreign ministers' meeting?"
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from assistant.candidates import candidates
-from assistant.grounding import (
+from assistant.answering.candidates import candidates
+from assistant.answering.grounding import (
     Sentence,
     new_person_names,
     question_kind,
@@ -89,7 +89,7 @@ def test_terms_drop_stopwords_and_stem():
 
 
 def test_a_role_only_a_person_holds_wants_a_person():
-    from assistant.entities import EntityRecognizer
+    from assistant.answering.entities import EntityRecognizer
 
     sentence = "The Shape of Water, from Fox Searchlight Pictures, starred Sally Hawkins as Elisa."
     found = lambda q: {c for c, _ in candidates(  # noqa: E731
@@ -103,7 +103,7 @@ def test_a_role_only_a_person_holds_wants_a_person():
 
 
 def test_words_the_recogniser_typed_as_a_work_or_event_are_no_persons_name():
-    from assistant.entities import EntityRecognizer
+    from assistant.answering.entities import EntityRecognizer
 
     sentence = '"The Shape of Water" won Oscars for best picture at the 2018 Academy Awards.'
     question = "Who is the lead actress in The Shape of Water?"

@@ -8,10 +8,10 @@ from conftest import SEED_DOC_ID
 
 from assistant.cli import main
 from assistant.config import Settings
-from assistant.embeddings import Embedder
 from assistant.errors import IndexMismatchError
+from assistant.library.embeddings import Embedder
+from assistant.library.store import open_store
 from assistant.pipeline import Assistant
-from assistant.store import open_store
 
 
 def stored_chunks(assistant: Assistant) -> list[dict]:
@@ -130,7 +130,7 @@ def test_interrupted_run_leaves_an_index_that_opens_and_is_completed_next_time(
 
 def test_another_model_needs_a_rebuild(seeded, settings, seed_dir, tmp_path):
     # a local folder holding the same weights: a different model name, as far as the index knows
-    from assistant.embeddings import load_embedder, resolve_model
+    from assistant.library.embeddings import load_embedder, resolve_model
 
     local_model = tmp_path / "my-model"
     local_model.symlink_to(resolve_model("all-MiniLM-L6-v2"))
@@ -224,8 +224,8 @@ def test_an_update_cut_short_serves_one_version_and_citations_fit_the_text(assis
     written beside the old ones, then its full-text record, and no deletion of the old chunks."""
     from llama_index.core.schema import MetadataMode
 
-    from assistant.chunking import split_article
-    from assistant.corpus import parse_article
+    from assistant.library.chunking import split_article
+    from assistant.library.corpus import parse_article
 
     old = b"Ferry news\n\nThe harbour ferry leaves the old pier every twenty minutes."
     new = b"Ferry news\n\nThe harbour ferry leaves the new pier every half hour from Monday."
@@ -258,7 +258,7 @@ def test_an_update_cut_short_serves_one_version_and_citations_fit_the_text(assis
 def test_every_chroma_client_opened_is_closed(embedded_settings, seed_dir, embedder, monkeypatch):
     """Each ingestion and upload opens a writer's client and closes it; the reader's is closed with
     the assistant (before, every upload left one open)."""
-    import assistant.store as store_module
+    import assistant.library.store as store_module
 
     opened = []
     connect = store_module.connect

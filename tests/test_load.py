@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, seeded_server
 
-from assistant.loadtest import load_questions, run
+from assistant.bench.loadtest import load_questions, run
 
 CLIENTS, QUESTIONS = 20, 10
 
@@ -47,7 +47,7 @@ def test_uploads_while_clients_ask_are_indexed_once(server, questions):
 def test_the_script_exits_nonzero_when_requests_fail(questions, tmp_path: Path):
     from conftest import free_port
 
-    from assistant.loadtest import main
+    from assistant.bench.loadtest import main
 
     nobody = f"http://127.0.0.1:{free_port()}"
     assert (

@@ -1,6 +1,6 @@
 import pytest
 
-from assistant.prompts import PromptError, load_prompt, prompt_versions
+from assistant.answering.prompts import PromptError, load_prompt, prompt_versions
 
 
 def test_every_prompt_file_loads_with_a_version():

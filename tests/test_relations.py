@@ -3,7 +3,7 @@ died" only if it states that relation in some form."""
 
 import pytest
 
-from assistant.relations import asked_relations, states
+from assistant.answering.relations import asked_relations, states
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """HTML rendering escapes everything that comes from articles or models."""
 
-from assistant.answer import Answer, AnswerSentence, Citation
+from assistant.answering.answer import Answer, AnswerSentence, Citation
 from assistant.web.render import answer_html, article_page
 
 PAYLOAD = '<script>window.__pwned=1</script><img src=x onerror="alert(1)"><a href="javascript:alert(2)">x</a>'

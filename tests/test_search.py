@@ -10,10 +10,10 @@ import pytest
 from conftest import SEED_DOC_ID
 from llama_index.core.schema import MetadataMode
 
+from assistant.answering.retrieval import Filters, reciprocal_rank_fusion
 from assistant.cli import main
 from assistant.errors import AssistantError, IndexMissingError
 from assistant.pipeline import Assistant
-from assistant.retrieval import Filters, reciprocal_rank_fusion
 
 # question -> words found only in the passage that answers it
 SEED_QUESTIONS = {
@@ -168,7 +168,7 @@ def test_reranker_reorders_candidates_with_a_cross_encoder(seeded, tmp_path):
     with an untrained scoring head: it checks the plumbing, not ranking quality."""
     from sentence_transformers import CrossEncoder
 
-    from assistant.embeddings import resolve_model
+    from assistant.library.embeddings import resolve_model
 
     folder = tmp_path / "cross-encoder"
     CrossEncoder(resolve_model("all-MiniLM-L6-v2"), num_labels=1, device="cpu").save(str(folder))
@@ -204,7 +204,7 @@ def test_date_filters_must_be_calendar_dates():
 def test_a_keyword_cache_that_cannot_be_written_or_read_is_said_in_the_log(tmp_path, caplog):
     import logging
 
-    from assistant.keyword import _read_cache, _write_cache, build_keyword_index
+    from assistant.library.keyword import _read_cache, _write_cache, build_keyword_index
 
     blocked = tmp_path / "a-file"
     blocked.write_text("not a folder")
@@ -218,7 +218,7 @@ def test_a_keyword_cache_that_cannot_be_written_or_read_is_said_in_the_log(tmp_p
             )
 
     index = build_keyword_index(Chunks(), "gen-1")
-    with caplog.at_level(logging.WARNING, logger="assistant.keyword"):
+    with caplog.at_level(logging.WARNING, logger="assistant.library.keyword"):
         _write_cache(index, blocked / "keyword")
         damaged = tmp_path / "damaged"
         damaged.mkdir()

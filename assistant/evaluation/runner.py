@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assistant.answering.prompts import prompt_versions
+from assistant.answering.retrieval import Filters
 from assistant.config import SECRET_SETTINGS
-from assistant.corpus import Article
 from assistant.errors import AssistantError
 from assistant.evaluation import metrics as m
 from assistant.evaluation.datasets import EvalCase, load_beir
-from assistant.ingest import ingest_articles
+from assistant.library.corpus import Article
+from assistant.library.ingest import ingest_articles
 from assistant.pipeline import Assistant
-from assistant.prompts import prompt_versions
-from assistant.retrieval import Filters
 
 RANKING_DEPTH = 10  # MRR@10 and nDCG@10 look this deep
 BEIR_DEPTH = 100  # recall@100

@@ -23,7 +23,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from assistant.answer import passage_json
+from assistant.answering.answer import passage_json
+from assistant.answering.retrieval import Filters
 from assistant.errors import (
     AssistantError,
     DateFilterError,
@@ -34,7 +35,6 @@ from assistant.errors import (
 from assistant.feedback import FeedbackLog
 from assistant.modes import AnswerMode, Retriever
 from assistant.pipeline import MAX_QUERY_CHARS, Assistant
-from assistant.retrieval import Filters
 from assistant.web.guard import (
     UPLOAD_PASS_COOKIE,
     AccessDenied,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 from urllib.parse import urlencode
 
-from assistant.answer import Answer, Citation
+from assistant.answering.answer import Answer, Citation
 
 CONTEXT_CHARS = 240  # passage text shown around a cited span
 # HTML's special characters, Markdown's syntax characters, and ":" so that no "http://..." in a text

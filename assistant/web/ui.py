@@ -16,11 +16,11 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from assistant.answer import Answer
+from assistant.answering.answer import Answer
+from assistant.answering.retrieval import Filters
 from assistant.errors import AssistantError
 from assistant.feedback import FeedbackLog
 from assistant.pipeline import Assistant
-from assistant.retrieval import Filters
 from assistant.web.evaluate import evaluate_tab
 from assistant.web.guard import Guard, client_host
 from assistant.web.keys import KEY_PROMPT, UPLOAD_PASS_JS, WRITE_REFUSED, key_box, may_write

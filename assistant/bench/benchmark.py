@@ -1,11 +1,11 @@
 """Benchmarks: ingestion and query speed next to the plain llama-index recipe and the hardware floor.
 
-`assistant bench` (or `python -m assistant.bench`) generates a deterministic news-like corpus of each
-size, and for each size and store mode runs one child process (so that peak memory is per size) that
-measures ingestion against the embedding model alone, query latency of our search and answers against
-llama-index's `VectorStoreIndex` over `ChromaVectorStore` and against a raw `collection.query`, peak
-RSS, index size on disk and the cold start of `assistant serve`. It prints a table and writes JSON and
-Markdown. Numbers are measurements, never pass/fail.
+`assistant bench` (or `python -m assistant.bench.benchmark`) generates a deterministic news-like
+corpus of each size, and for each size and store mode runs one child process (so that peak memory is
+per size) that measures ingestion against the embedding model alone, query latency of our search and
+answers against llama-index's `VectorStoreIndex` over `ChromaVectorStore` and against a raw
+`collection.query`, peak RSS, index size on disk and the cold start of `assistant serve`. It prints
+a table and writes JSON and Markdown. Numbers are measurements, never pass/fail.
 """
 
 from __future__ import annotations
@@ -26,13 +26,13 @@ from typing import Any
 
 import numpy as np
 
-from assistant.bench_report import machine, markdown, progress_line
-from assistant.chunking import split_article
+from assistant.bench.report import machine, markdown, progress_line
 from assistant.config import EMBED_BACKENDS, Settings
-from assistant.embeddings import Embedder, load_embedder
 from assistant.evaluation.metrics import percentile
+from assistant.library.chunking import split_article
+from assistant.library.embeddings import Embedder, load_embedder
+from assistant.library.synthetic import DEFAULT_QUESTIONS, SEED, Corpus, synthetic_corpus
 from assistant.modes import AnswerMode, Retriever
-from assistant.synthetic import DEFAULT_QUESTIONS, SEED, Corpus, synthetic_corpus
 
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
 WARM_UP_QUESTIONS = 10
@@ -56,7 +56,7 @@ class CachedEmbedder(Embedder):
 
 
 def measure(size: int, mode: str, chroma_url: str, work: Path, cache: Path, questions: int) -> dict[str, Any]:
-    from assistant.ingest import ingest_articles
+    from assistant.library.ingest import ingest_articles
     from assistant.pipeline import Assistant
 
     settings = Settings(index_dir=work / "index", chroma_url=chroma_url, collection=f"bench-{size}")
@@ -256,8 +256,8 @@ def run(
 
 def _child(size: int, mode: str, url: str, work: Path, cache: Path, questions: int) -> dict[str, Any]:
     output = work / "result.json"
-    command = [sys.executable, "-m", "assistant.bench", "--child", "--size", str(size), "--mode", mode,
-               "--work", str(work), "--cache", str(cache), "--questions", str(questions),
+    command = [sys.executable, "-m", "assistant.bench.benchmark", "--child", "--size", str(size),
+               "--mode", mode, "--work", str(work), "--cache", str(cache), "--questions", str(questions),
                "--result", str(output)] + (["--chroma-url", url] if url else [])  # fmt: skip
     subprocess.run(command, check=True)
     return json.loads(output.read_text())
@@ -285,8 +285,8 @@ def _start_chroma(work: Path) -> tuple[subprocess.Popen, str]:
 def compare_backends(backends: list[str], chunks: int, questions: int) -> list[dict[str, Any]]:
     """Each embedding backend on the same synthetic chunks and questions: chunks encoded per second,
     query encoding p50 / p95 in ms, and the cosine of its vectors to the torch model's."""
-    from assistant.embeddings import resolve_model
-    from assistant.encoders import load_encoder
+    from assistant.library.embeddings import resolve_model
+    from assistant.library.encoders import load_encoder
 
     settings = Settings()
     corpus = synthetic_corpus(chunks, questions, settings)

@@ -1,5 +1,5 @@
 """A deterministic news-like corpus of any size, with questions and the article answering each: the
-benchmark's corpus, and a BEIR-format question set (`python -m assistant.synthetic OUT`).
+benchmark's corpus, and a BEIR-format question set (`python -m assistant.library.synthetic OUT`).
 
 Every article is generated from a seeded random source out of names, cities, topics and filler
 sentences, so the same call gives the same corpus on every machine; nothing is downloaded.
@@ -13,9 +13,9 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.chunking import split_article
 from assistant.config import Settings
-from assistant.corpus import Article
+from assistant.library.chunking import split_article
+from assistant.library.corpus import Article
 
 DEFAULT_QUESTIONS = 200
 SEED = 20261128
@@ -134,7 +134,7 @@ def write_beir(corpus: Corpus, folder: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m assistant.synthetic", description=__doc__.splitlines()[0]
+        prog="python -m assistant.library.synthetic", description=__doc__.splitlines()[0]
     )
     parser.add_argument("out", type=Path, help="folder to write the BEIR files to")
     parser.add_argument("--chunks", type=int, default=1000, help="corpus size in chunks")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.store import Store
+from assistant.library.store import Store
 
 log = logging.getLogger(__name__)
 

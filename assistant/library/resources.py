@@ -7,9 +7,9 @@ from __future__ import annotations
 import threading
 
 from assistant.config import Settings
-from assistant.embeddings import Embedder, load_embedder
-from assistant.keyword import LiveKeywordIndex
-from assistant.store import Store, open_store
+from assistant.library.embeddings import Embedder, load_embedder
+from assistant.library.keyword import LiveKeywordIndex
+from assistant.library.store import Store, open_store
 
 
 class Resources:

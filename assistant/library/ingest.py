@@ -23,12 +23,12 @@ from pathlib import Path
 
 from llama_index.core.schema import MetadataMode, TextNode
 
-from assistant.chunking import TOKENIZER_NAME, split_article
 from assistant.config import Settings
-from assistant.corpus import Article, FoundFile, find_article_files, read_article
-from assistant.embeddings import Embedder
 from assistant.errors import ArticleError
-from assistant.store import IndexedArticle, Manifest, Store, open_store_for_writing
+from assistant.library.chunking import TOKENIZER_NAME, split_article
+from assistant.library.corpus import Article, FoundFile, find_article_files, read_article
+from assistant.library.embeddings import Embedder
+from assistant.library.store import IndexedArticle, Manifest, Store, open_store_for_writing
 
 
 @dataclass

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 
-from assistant.dates import DATELINE, FULL_DATE, MONTH_NAMES, YEAR_WORD
-from assistant.entities import EntityRecognizer
-from assistant.grounding import (
+from assistant.answering.dates import DATELINE, FULL_DATE, MONTH_NAMES, YEAR_WORD
+from assistant.answering.entities import EntityRecognizer
+from assistant.answering.grounding import (
     _AGE,
     _DATE,
     _NUMBER,
@@ -26,7 +26,7 @@ from assistant.grounding import (
     new_person_names,
     terms,
 )
-from assistant.names import named_things
+from assistant.answering.names import named_things
 
 # Words that frame a question rather than name what is asked ("what is the release date of X").
 FRAME_WORDS = frozenset(

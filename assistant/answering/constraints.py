@@ -16,7 +16,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 
-from assistant.dates import (
+from assistant.answering.dates import (
     DATELINE,
     EDITION,
     FULL_DATE,
@@ -30,9 +30,9 @@ from assistant.dates import (
     quarter_of,
     strip_dateline,
 )
-from assistant.grounding import QuestionKind, new_person_names, terms
-from assistant.names import QUOTED, NameIndex, mentions, name_index, named_things
-from assistant.places import mentions_country
+from assistant.answering.grounding import QuestionKind, new_person_names, terms
+from assistant.answering.names import QUOTED, NameIndex, mentions, name_index, named_things
+from assistant.answering.places import mentions_country
 
 RELATIVE = {
     "today": (0, "day"), "yesterday": (-1, "day"), "this week": (0, "week"), "last week": (-1, "week"),

@@ -17,7 +17,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
 from assistant.config import DEFAULT_EMBEDDING_MODEL, Settings
-from assistant.encoders import Encoder, load_encoder
+from assistant.library.encoders import Encoder, load_encoder
 from assistant.lru import BatchCache
 
 CACHE_ENTRIES = 50_000  # vectors of recent queries and passage sentences (float32: 77 MB at 384 floats)

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from assistant.atomic import write_atomically
 from assistant.config import UPLOADS
-from assistant.corpus import parse_article
 from assistant.errors import ArticleError, AssistantError
-from assistant.ingest import IngestReport, ingest, ingest_articles
-from assistant.resources import Resources
+from assistant.library.corpus import parse_article
+from assistant.library.ingest import IngestReport, ingest, ingest_articles
+from assistant.library.resources import Resources
 
 
 class Library:

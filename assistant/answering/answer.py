@@ -15,11 +15,11 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from llama_index.core.schema import NodeWithScore
 
+from assistant.answering.grounding import Sentence, overlap, passage_sentences, split_marked_sentences, terms
+from assistant.answering.prompts import load_prompt
 from assistant.config import Settings
-from assistant.embeddings import Embedder
-from assistant.grounding import Sentence, overlap, passage_sentences, split_marked_sentences, terms
+from assistant.library.embeddings import Embedder
 from assistant.modes import AnswerMode
-from assistant.prompts import load_prompt
 
 EXTRACTIVE = AnswerMode.EXTRACTIVE
 LLM = AnswerMode.LLM

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from assistant.errors import AssistantError
 
-PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
+PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 
 
 class PromptError(AssistantError):

@@ -1,8 +1,8 @@
 """A load run against a running `assistant serve`: concurrent clients asking, optionally while new
 articles are uploaded, then checks that every request was answered and nothing was lost.
 
-    python -m assistant.loadtest --url http://127.0.0.1:7860 --clients 20 --questions 10
-    python -m assistant.loadtest --url ... --upload 20 --key KEY     # ingest while they ask
+    python -m assistant.bench.loadtest --url http://127.0.0.1:7860 --clients 20 --questions 10
+    python -m assistant.bench.loadtest --url ... --upload 20 --key KEY     # ingest while they ask
 
 Each client asks its questions one after another (questions from evals/seed.jsonl, cycled); all
 clients run at once. With --upload N, N generated articles are uploaded through POST /api/documents
@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from assistant.evaluation.metrics import percentile
+from assistant.library.synthetic import synthetic_corpus
 from assistant.modes import Retriever
-from assistant.synthetic import synthetic_corpus
 
 DEFAULT_QUESTIONS = Path("evals") / "seed.jsonl"
 TIMEOUT_S = 120
@@ -150,7 +150,9 @@ def check_uploads(url: str, uploads: list[dict], chunks_before: int, problems: l
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m assistant.loadtest", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m assistant.bench.loadtest", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--url", required=True, help="base URL of `assistant serve`")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--questions", type=int, default=10, help="questions per client")

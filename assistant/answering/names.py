@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.dates import EDITION, MONTH_NAMES, QUARTER, YEAR
-from assistant.grounding import STOPWORDS
+from assistant.answering.dates import EDITION, MONTH_NAMES, QUARTER, YEAR
+from assistant.answering.grounding import STOPWORDS
 
 _PERSON_NAME = re.compile(r"[A-Z][a-z]+(?:-[A-Z][a-z]+)? [A-Z][a-z]+(?:-[A-Z][a-z]+)?")  # "Marco Rubio"
 

@@ -31,20 +31,18 @@ from dataclasses import dataclass, field
 import numpy as np
 from llama_index.core.schema import NodeWithScore
 
-from assistant.answer import Answer, AnswerSentence, CitationBuilder, refused
-from assistant.candidates import FRAME_WORDS, answer_key, candidates, merge_partial
-from assistant.config import Settings
-from assistant.constraints import (
+from assistant.answering.answer import Answer, AnswerSentence, CitationBuilder, refused
+from assistant.answering.candidates import FRAME_WORDS, answer_key, candidates, merge_partial
+from assistant.answering.constraints import (
     Constraints,
     Verdict,
     analyse,
     check,
     passage_context,
 )
-from assistant.dates import YEAR_WORD
-from assistant.embeddings import Embedder
-from assistant.entities import EntityRecognizer
-from assistant.grounding import (
+from assistant.answering.dates import YEAR_WORD
+from assistant.answering.entities import EntityRecognizer
+from assistant.answering.grounding import (
     Sentence,
     overlap,
     passage_sentences,
@@ -53,9 +51,11 @@ from assistant.grounding import (
     tidy,
     unknown_names,
 )
+from assistant.answering.names import named_things
+from assistant.answering.relations import asked_relations, states
+from assistant.config import Settings
+from assistant.library.embeddings import Embedder
 from assistant.modes import AnswerMode
-from assistant.names import named_things
-from assistant.relations import asked_relations, states
 
 EXTRACTIVE = AnswerMode.EXTRACTIVE
 NEAR_DUPLICATE_COSINE = 0.9

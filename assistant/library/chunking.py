@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
-from assistant.corpus import Article
+from assistant.library.corpus import Article
 
 TOKENIZER_NAME = "cl100k_base"
 MAX_HEADING_CHARS = 90

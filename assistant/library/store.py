@@ -21,10 +21,10 @@ from typing import Any
 from llama_index.core.schema import NodeWithScore, TextNode
 from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_metadata_dict
 
-from assistant.chroma import Guarded, connect, describe_location
 from assistant.config import Settings
-from assistant.corpus import Article
 from assistant.errors import IndexMismatchError, IndexMissingError
+from assistant.library.chroma import Guarded, connect, describe_location
+from assistant.library.corpus import Article
 
 MANIFEST_SCHEMA = 1
 PAGE_SIZE = 2000

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from llama_index.core.schema import NodeWithScore
 
-from assistant.chunking import sentence_spans
+from assistant.library.chunking import sentence_spans
 
 STOPWORDS = frozenset(
     "a about above after again against all also am an and any are as at be because been before being "

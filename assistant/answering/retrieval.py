@@ -17,15 +17,15 @@ from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import BaseNode, NodeWithScore, QueryBundle
 
+from assistant.answering.constraints import analyse, check, holds_kind, passage_context
+from assistant.answering.grounding import question_kind
 from assistant.config import Settings
-from assistant.constraints import analyse, check, holds_kind, passage_context
-from assistant.corpus import day
-from assistant.embeddings import Embedder, resolve_model
 from assistant.errors import AssistantError, DateFilterError, ModelLoadError
-from assistant.grounding import question_kind
-from assistant.keyword import LiveKeywordIndex
+from assistant.library.corpus import day
+from assistant.library.embeddings import Embedder, resolve_model
+from assistant.library.keyword import LiveKeywordIndex
+from assistant.library.store import Store
 from assistant.modes import RETRIEVERS, Retriever
-from assistant.store import Store
 
 # Ranking bookkeeping kept in a node's metadata for display (`passage_json`): our per-retriever scores,
 # and the score llama-index's reranker keeps. A model must never read it: a reranker or an LLM shown
