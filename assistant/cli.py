@@ -305,9 +305,9 @@ def _serve(assistant: Assistant, args: argparse.Namespace) -> int:
 
 
 def _bench(assistant: Assistant, args: argparse.Namespace) -> int:
-    from assistant import bench
+    from assistant.bench import benchmark
 
-    return bench.main(args.bench_args)
+    return benchmark.main(args.bench_args)
 
 
 def _eval(assistant: Assistant, args: argparse.Namespace) -> int:

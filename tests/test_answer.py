@@ -131,10 +131,11 @@ def test_control_characters_are_ignored(embedded_seeded):
     assert "former NATO spokesperson" in answer.answer
 
 
-def test_question_in_another_language_is_grounded_or_refused(embedded_seeded):
+def test_a_question_in_another_language_is_refused_offline(embedded_seeded):
+    """The offline answerer matches words and English entity types: asked in German about an English
+    article, it refuses rather than quote a sentence it cannot check."""
     answer = embedded_seeded.ask("Wer vertritt die USA beim Treffen der NATO-Außenminister?")
-    if not answer.refused:
-        assert answer.citations and all(c.quote in answer.answer for c in answer.citations)
+    assert answer.refused and answer.citations == []
 
 
 def test_injected_instructions_in_an_article_are_only_quoted(embedded_settings, embedder, seed_dir):

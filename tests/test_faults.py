@@ -63,18 +63,27 @@ def test_kill_9_during_ingest(tmp_path):
     expected = complete_chunks(tmp_path / "fresh")
 
     victim = tmp_path / "victim"
-    process = subprocess.Popen(
-        [SCRIPT, "--index-dir", str(victim), "ingest", str(articles)],
-        env={**os.environ, **batch},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    time.sleep(took * 0.6)  # past the model load, in the middle of the batches
-    process.send_signal(signal.SIGKILL)
-    assert process.wait() == -signal.SIGKILL
+    log = tmp_path / "victim.log"
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(
+            [SCRIPT, "--debug", "--index-dir", str(victim), "ingest", str(articles)],
+            env={**os.environ, **batch},
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+        deadline = time.monotonic() + max(60.0, 5 * took)
+        while " chunks of " not in log.read_text(errors="replace"):  # the first batch is in
+            assert process.poll() is None and time.monotonic() < deadline, "no batch was written"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        assert process.wait() == -signal.SIGKILL, "the ingestion ended before it was killed"
 
-    opened = cli("--index-dir", str(victim), "search", "grain exports")  # opens, or says it is empty
-    assert opened.returncode == 0 or "run `assistant ingest`" in one_line_error(opened)
+    written = open_store(Settings(index_dir=victim))
+    partial = written.count()
+    written.close()
+    assert 0 < partial < expected[0], "killed in the middle: some batches in, not all"
+    opened = cli("--index-dir", str(victim), "search", "grain exports")
+    assert opened.returncode == 0, opened.stderr
     finished = cli("--index-dir", str(victim), "ingest", str(articles))
     assert finished.returncode == 0, finished.stderr
     assert complete_chunks(victim) == expected

@@ -15,6 +15,7 @@ chunks themselves is what lets several processes share one Chroma server.)
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from collections.abc import Iterable
@@ -29,6 +30,8 @@ from assistant.library.chunking import TOKENIZER_NAME, split_article
 from assistant.library.corpus import Article, FoundFile, find_article_files, read_article
 from assistant.library.embeddings import Embedder
 from assistant.library.store import IndexedArticle, Manifest, Store, open_store_for_writing
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -188,6 +191,7 @@ class _Run:
                 self.report.added.append(article.doc_id)
         self.store.touch()
         self.report.chunks_written += len(nodes)
+        log.debug("wrote %d chunks of %d articles", len(nodes), len(self.pending))
         self.pending.clear()
 
 
