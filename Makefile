@@ -13,6 +13,9 @@ EXAMPLE_QUESTION := Who will represent the U.S. at the NATO meeting?
 # The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# pip's own notices (a newer pip exists, running as root) are not the project's: keep them out
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PIP_ROOT_USER_ACTION := ignore
 
 .PHONY: run test check lint clean
 
