@@ -135,6 +135,10 @@ def test_openapi_docs_and_embedding_headers(client, web_server):
     allowed = f"http://127.0.0.1:{web_server.page_port}"
     embed = client.get("/embed/")
     assert embed.status_code == 200
+    bare = client.get("/embed?theme=dark", follow_redirects=False)  # was a JSON 404
+    assert bare.status_code == 307 and bare.headers["location"] == "embed/?theme=dark"
+    followed = client.get("/embed", follow_redirects=True)
+    assert followed.status_code == 200 and str(followed.url).endswith("/embed/")
     assert embed.headers["content-security-policy"] == f"frame-ancestors 'self' {allowed}"
     preflight = client.options(
         "/api/ask", headers={"Origin": allowed, "Access-Control-Request-Method": "POST"}

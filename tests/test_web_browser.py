@@ -218,6 +218,8 @@ def test_evaluate_tab_runs_a_question_set(page, web_server):
     result = page.locator(".evaluation")
     expect(result.locator("svg.chart")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
     expect(result.locator("table")).to_contain_text("hybrid/extractive/k5")
+    expect(result).to_contain_text("Scored collection")
+    assert str(web_server.index_dir) not in page.content()  # no server folder shown to visitors
     assert list((web_server.index_dir / "reports").glob("first-questions-*/report.html"))  # a job of its own
     screenshot(page, "evaluate.png")
 

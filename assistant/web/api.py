@@ -17,7 +17,7 @@ from typing import Any, Literal
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -278,6 +278,12 @@ def create_app(assistant: Assistant, *, with_ui: bool = True, listen_host: str =
 
     if with_ui:
         from assistant.web.ui import mount_ui
+
+        @app.get("/embed", include_in_schema=False)
+        def embed_without_slash(request: Request) -> RedirectResponse:
+            """The compact chat lives at /embed/: a link without the slash finds it too."""
+            query = f"?{request.url.query}" if request.url.query else ""
+            return RedirectResponse(f"embed/{query}", status_code=307)
 
         mount_ui(app, assistant, feedback, guard)
     return app

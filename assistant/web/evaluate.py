@@ -72,9 +72,10 @@ def evaluate_tab(assistant: Assistant, guard: Guard) -> None:
     settings = assistant.settings
     folder = settings.evals_dir
     sets = sorted(p.name for p in folder.glob("*.jsonl")) if folder.is_dir() else []
-    gr.Markdown(
-        f"Run a question set from `{escape(str(folder))}` through the assistant and score it: "
-        "`assistant eval` runs in a process of its own and writes its report under the index folder."
+    gr.Markdown(  # no server paths: any visitor sees this tab
+        "Run a question set from the server's question-set folder (`ASSISTANT_EVALS_DIR`) through the "
+        "assistant and score it: `assistant eval` runs in a process of its own and writes its report "
+        "under the index folder."
     )
     with gr.Row():
         chosen = gr.Dropdown(sets, value=sets[0] if sets else None, label="Question set")
@@ -104,9 +105,15 @@ def evaluate_tab(assistant: Assistant, guard: Guard) -> None:
         summary = load_summary(out)
         skipped = summary.get("problems") or []
         note = f"<p>{len(skipped)} bad lines skipped.</p>" if skipped else ""
+        indexed = summary.get("indexed", {})
+        scored = (
+            f"<p>Scored collection <code>{escape(str(summary.get('collection', '')))}</code>: "
+            f"{indexed.get('articles', 0):,} articles, {indexed.get('chunks', 0):,} chunks.</p>"
+        )
         yield (
-            f'<div class="evaluation">{summary_table(summary["runs"])}{chart_svg(summary["runs"])}'
-            f"{note}<p>Full report: <code>{escape(str(out / 'report.html'))}</code></p></div>"
+            f'<div class="evaluation">{scored}<div class="table-scroll">{summary_table(summary["runs"])}'
+            f"</div>{chart_svg(summary['runs'])}{note}<p>Full report: <code>reports/{escape(out.name)}/"
+            "report.html</code> in the index folder.</p></div>"
         )
 
     run.click(evaluate, [chosen, retrievers, k, key], [result])

@@ -48,6 +48,7 @@ CSS = """
 .answer details.sources blockquote { margin: 0.2em 0 0.6em 0; padding-left: 0.6em;
   border-left: 3px solid #ddd; color: #444; }
 .answer mark { background: #ffe58a; }
+.evaluation .table-scroll { overflow-x: auto; max-width: 100%; }
 """
 
 
@@ -239,7 +240,13 @@ def build_chat(assistant: Assistant, feedback: FeedbackLog, guard: Guard, *, com
             with gr.Tab("Evaluate"):
                 evaluate_tab(assistant, guard)
 
-        textbox.submit(respond, [textbox, chatbot, turns, selected], [textbox, chatbot, turns, last_answer])
+        # several visitors at once: as many as the assistant answers at a time (Gradio runs one by default)
+        textbox.submit(
+            respond,
+            [textbox, chatbot, turns, selected],
+            [textbox, chatbot, turns, last_answer],
+            concurrency_limit=assistant.settings.max_concurrent_answers,
+        )
         new.click(lambda: ([], [], ""), None, [chatbot, turns, last_answer])
         # the chat's own trash icon starts a new conversation too: what it clears is not asked about again
         chatbot.clear(lambda: ([], ""), None, [turns, last_answer])
