@@ -148,3 +148,10 @@ def test_openapi_docs_and_embedding_headers(client, web_server):
     assert "access-control-allow-origin" not in stranger.headers
     widget = client.get("/widget.js")
     assert widget.headers["content-type"].startswith("text/javascript") and "/embed/" in widget.text
+
+
+def test_a_missing_article_in_the_viewer_is_a_page_with_the_way_back(client):
+    missing = client.get("/view", params={"doc_id": "gone/<b>old</b>.txt", "start": 0, "end": 5})
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    assert "Article not found" in missing.text and 'href="./"' in missing.text
+    assert "gone/&lt;b&gt;old&lt;/b&gt;.txt" in missing.text and "<b>old" not in missing.text

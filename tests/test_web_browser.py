@@ -71,6 +71,7 @@ def screenshot(page: Page, name: str) -> None:
 def test_chat_answers_with_a_marker_and_the_source_opens_highlighted(page, web_server):
     page.goto(web_server.url + "/")
     expect(page.get_by_text("offline extractive")).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name="News assistant")).to_be_visible()  # the page's h1
     answer = ask(page, QUESTION)
     expect(answer).to_contain_text("Christopher Landau")
     marker = answer.locator("a.cite").first

@@ -45,7 +45,7 @@ from assistant.web.guard import (
     SecurityHeaders,
     client_host,
 )
-from assistant.web.render import article_page
+from assistant.web.render import article_page, missing_article_page
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -258,8 +258,8 @@ def create_app(assistant: Assistant, *, with_ui: bool = True, listen_host: str =
     @app.get("/view", response_class=HTMLResponse, include_in_schema=False)
     def view(doc_id: str, start: int | None = None, end: int | None = None) -> HTMLResponse:
         found = assistant.library.document(doc_id)
-        if found is None:
-            raise StarletteHTTPException(404, f"no article {doc_id!r}")
+        if found is None:  # a page, not JSON: a person followed this link
+            return HTMLResponse(missing_article_page(doc_id), status_code=404)
         return HTMLResponse(article_page(found, start, end))
 
     @app.get("/widget.js", include_in_schema=False)

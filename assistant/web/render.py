@@ -128,3 +128,20 @@ mark {{ background: #ffe58a; padding: 0.1em 0; scroll-margin-top: 30vh; }}
 <body><h1>{escape(document["title"])}</h1>
 <p class="facts">{facts} · <code>{escape(document["doc_id"])}</code></p>
 <div class="text">{body}</div></body></html>"""
+
+
+def missing_article_page(doc_id: str) -> str:
+    """The viewer's page for an article the index does not hold (removed, or renamed and ingested
+    again), with the way back to the chat."""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Article not found</title>
+<style>
+body {{ font: 17px/1.6 Georgia, serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; color: #222; }}
+h1 {{ font-size: 1.5rem; line-height: 1.3; }}
+</style></head>
+<body><h1>Article not found</h1>
+<p>No article <code>{escape(doc_id)}</code> is in the index now: it may have been removed, or added
+again under another name since this link was made.</p>
+<p><a href="./">Back to the chat</a></p></body></html>"""

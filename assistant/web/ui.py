@@ -180,7 +180,7 @@ def build_chat(assistant: Assistant, feedback: FeedbackLog, guard: Guard, *, com
         turns = gr.State([])
         if not compact:
             gr.Markdown(
-                "## News assistant\nAsk about the articles: every claim links to the passage behind it. "
+                "# News assistant\nAsk about the articles: every claim links to the passage behind it. "
                 f"Answers: **{escape(assistant.mode_label)}**."
             )
         with gr.Tab("Chat") if not compact else contextlib.nullcontext(), gr.Row():
