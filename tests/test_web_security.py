@@ -159,7 +159,7 @@ def test_a_writing_action_is_refused_before_its_body_is_read(tmp_path, embedder)
                 b"POST /api/documents?filename=big.txt HTTP/1.1\r\nHost: " + host.encode() + b"\r\n"
                 b"Content-Type: application/octet-stream\r\nContent-Length: 1500000\r\n\r\n" + b"a" * 1000
             )
-            reply = sender.recv(4096)  # answered with 1,499,000 bytes still unsent
+            reply = read_reply(sender)  # answered with 1,499,000 bytes still unsent
         assert reply.startswith(b"HTTP/1.1 401"), reply[:200]
         assert b"Authorization: Bearer KEY" in reply
 
