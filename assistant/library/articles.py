@@ -38,7 +38,7 @@ class Library:
             report = ingest(
                 paths, self.settings, self.resources.embedder, rebuild=rebuild, prune=prune, progress=progress
             )
-            self.resources.reopen()
+            self.resources.close()  # store and keywords are opened anew on the next use
         return report
 
     def add_upload(self, filename: str, data: bytes) -> IngestReport:

@@ -196,15 +196,13 @@ def _html_date(html: str, found: str | None) -> tuple[str, tuple[str, ...]]:
             declared = content.strip()
             break
     if re.match(r"\d{4}-\d\d-\d\d", declared):
-        try:
-            return day(declared[:10]), ()
-        except ValueError:
-            found = None
-    if found:
-        return day(found[:10]), ()
-    if declared:
+        found = declared  # the page's own YYYY-MM-DD, not htmldate's reading of it
+    try:
+        return day((found or "")[:10]), ()
+    except ValueError:
+        if not declared:
+            return "", ()
         return "", (f"published date {declared[:40]!r} in the page is not a date; indexed without one",)
-    return "", ()
 
 
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)

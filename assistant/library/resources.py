@@ -41,12 +41,9 @@ class Resources:
                 self._keywords = LiveKeywordIndex(self.store, self.settings.index_dir)
             return self._keywords
 
-    def reopen(self) -> None:
-        """After a rebuild: the collection may have been recreated, so store and keywords are made anew."""
-        self.close()
-
     def close(self) -> None:
-        """Release the store's client; the next use opens it again."""
+        """Release the store's client; the next use opens it again (after a rebuild, on the
+        collection as it is now: it may have been recreated)."""
         with self.lock:
             if self._store is not None:
                 self._store.close()

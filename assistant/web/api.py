@@ -43,6 +43,7 @@ from assistant.web.guard import (
     Guard,
     RateLimited,
     SecurityHeaders,
+    bearer_token,
     client_host,
 )
 from assistant.web.render import article_page, missing_article_page
@@ -231,8 +232,8 @@ def create_app(assistant: Assistant, *, with_ui: bool = True, listen_host: str =
         the chat's file upload through. The cookie holds an HMAC of the key, valid until the server
         restarts; with no keys set, none is needed."""
         response = Response(status_code=204)
-        _, _, key = (request.headers.get("authorization") or "").partition(" ")
-        if guard.access.keys and key.strip():
+        key = bearer_token(request.headers.get("authorization"))
+        if guard.access.keys and key:
             response.set_cookie(
                 UPLOAD_PASS_COOKIE, guard.access.upload_pass(key), httponly=True, samesite="strict"
             )

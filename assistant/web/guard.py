@@ -85,10 +85,10 @@ class Access:
                 "server and send Authorization: Bearer KEY",
                 403,
             )
-        scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = bearer_token(authorization)
+        if not token:
             raise AccessDenied("this action needs Authorization: Bearer KEY", 401)
-        offered = token.strip().encode()
+        offered = token.encode()
         if not any(hmac.compare_digest(offered, key) for key in self.keys):
             raise AccessDenied("the API key is not valid", 403)
 
@@ -110,6 +110,12 @@ class Access:
         except AccessDenied:
             return False
         return True
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The key of an `Authorization: Bearer KEY` header ("" for none or another scheme)."""
+    scheme, _, token = (authorization or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
 
 
 def client_host(request) -> str:

@@ -283,7 +283,7 @@ def build_chat(assistant: Assistant, feedback: FeedbackLog, guard: Guard, *, com
                     return gr.update(visible=True), "Key accepted: add articles above."
                 return gr.update(visible=False), "That API key is not valid."
 
-            if assistant.settings.keys:
+            if keyed:
                 # the upload is checked before any handler runs: the browser first trades the key
                 # for the upload pass (an HttpOnly cookie), then the upload is shown
                 upload_key.change(unlock, [upload_key], [upload, upload_status], js=UPLOAD_PASS_JS)
