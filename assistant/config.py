@@ -29,7 +29,7 @@ EMBED_BACKENDS = ("onnx", "onnx-int8", "torch")
 
 
 UPLOADS = "uploads"  # uploaded articles: their folder under the index folder, and their doc_id prefix
-SECRET_SETTINGS = ("api_keys",)  # never written to reports or logs
+SECRET_SETTINGS = ("api_keys", "database_url")  # never written to reports or logs
 
 
 def _setting(default: Any, help: str, *, secret: bool = False) -> Any:
@@ -120,6 +120,11 @@ class Settings(BaseSettings):
     )
     max_connections: int = _setting(200, "Connections `assistant serve` holds at once; more get a 503.")
     evals_dir: Path = _setting(Path("evals"), "Question sets offered by the web UI's Evaluate tab.")
+    database_url: str = _setting(
+        "",
+        "SQLAlchemy URL of the database of conversations and feedback; empty = SQLite in the index folder.",
+        secret=True,  # may hold a password
+    )
 
     def __init__(self, **values: Any) -> None:
         try:

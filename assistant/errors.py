@@ -27,6 +27,10 @@ class StoreUnavailableError(AssistantError):
     """The Chroma store cannot be opened or reached."""
 
 
+class DatabaseError(AssistantError):
+    """The database of conversations and feedback cannot be opened, reached or migrated."""
+
+
 class ModelLoadError(AssistantError):
     """The embedding model cannot be loaded."""
 

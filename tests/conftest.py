@@ -21,10 +21,13 @@ import pytest
 from assistant.config import ENV_PREFIX, Settings
 from assistant.library.embeddings import Embedder, load_embedder
 from assistant.pipeline import Assistant
+from assistant.records.database import Database, database_url
+from assistant.records.feedback import FeedbackLog
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
 SEED_DOC_ID = "us-nato-rubio-skips-brussels-meeting.txt"
+pytest_plugins = ["browsing"]  # the `browser` and `page` fixtures of the browser tests
 SERVER_START_TIMEOUT_S = 60
 SCRIPT = str(Path(sys.executable).parent / "assistant")
 # `make check` runs the quick tests (`-m "not slow"`); these modules start an `assistant serve`, a
@@ -32,7 +35,7 @@ SCRIPT = str(Path(sys.executable).parent / "assistant")
 SLOW_MODULES = {
     "test_web_browser": "browser", "test_llm": "llm", "test_web_access": "serve", "test_web_api": "serve",
     "test_web_security": "serve", "test_hostile": "serve", "test_load": "serve", "test_faults": "serve",
-    "test_bench": "bench", "test_evaluation": "serve",
+    "test_bench": "bench", "test_evaluation": "serve", "test_web_conversations": "browser",
 }  # fmt: skip
 
 
@@ -67,6 +70,11 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
     return load_embedder(Settings())
+
+
+def saved_feedback(index_dir: Path) -> list[dict]:
+    """The feedback a server over `index_dir` keeps, as its NDJSON export gives it."""
+    return FeedbackLog(Database(database_url(Settings(index_dir=index_dir)))).entries()
 
 
 def free_port() -> int:

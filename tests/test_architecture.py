@@ -6,20 +6,21 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "assistant"
 # The layers that are folders: every module inside one belongs to its layer
-FOLDERS = ("library", "answering", "evaluation", "web", "bench")
+FOLDERS = ("library", "answering", "records", "evaluation", "web", "bench")
 # The layers of the modules at the package's top
 TOP = {
     "base": {"assistant", "errors", "modes", "config", "atomic", "lru"},
-    "assistant": {"pipeline", "feedback"},
+    "assistant": {"pipeline"},
     "cli": {"cli", "cli_eval"},
 }
 MAY_IMPORT = {
     "base": {"base"},
     "library": {"base", "library"},
     "answering": {"base", "library", "answering"},
+    "records": {"base", "records"},
     "assistant": {"base", "library", "answering", "assistant"},
     "evaluation": {"base", "library", "answering", "assistant", "evaluation"},
-    "web": {"base", "answering", "assistant", "evaluation", "web"},
+    "web": {"base", "answering", "assistant", "records", "evaluation", "web"},
     "bench": {"base", "library", "assistant", "evaluation", "bench"},
     "cli": {*TOP, *FOLDERS},
 }

@@ -4,7 +4,7 @@ import json
 
 import httpx
 import pytest
-from conftest import SEED_DOC_ID
+from conftest import SEED_DOC_ID, saved_feedback
 
 QUESTION = "Who will represent the U.S. at the NATO foreign ministers' meeting?"
 
@@ -78,9 +78,59 @@ def test_feedback_is_stored_durably(client, web_server):
     body = {"rating": "down", "question": QUESTION, "answer": "x", "comment": "wrong person", "citations": []}
     response = client.post("/api/feedback", json=body)
     assert response.status_code == 201
-    lines = (web_server.index_dir / "feedback.jsonl").read_text().splitlines()
-    saved = [json.loads(line) for line in lines]
+    saved = saved_feedback(web_server.index_dir)
     assert any(e["id"] == response.json()["id"] and e["comment"] == "wrong person" for e in saved)
+
+
+def test_a_conversation_is_kept_continued_and_only_its_visitors(client):
+    made = client.post("/api/conversations", json={})
+    assert made.status_code == 201 and made.json()["turn_count"] == 0
+    token, conversation = made.json()["visitor_token"], made.json()["id"]
+    mine = {"X-Visitor-Token": token}
+    first = "Why is Marco Rubio not attending the NATO meeting?"
+    in_it = {"conversation_id": conversation}
+    assert client.post("/api/ask", json={"question": first} | in_it, headers=mine).status_code == 200
+    follow = client.post("/api/ask", json={"question": "Who is going instead?"} | in_it, headers=mine).json()
+    assert "Christopher Landau" in follow["answer"], "the history came from the stored conversation"
+    assert follow["standalone_question"] == f"{first} Who is going instead?"
+    raw = client.post(
+        "/api/ask/stream", json={"question": "Where is the meeting?"} | in_it, headers=mine
+    ).text
+    assert "event: answer" in raw
+
+    (listed,) = client.get("/api/conversations", headers=mine).json()
+    assert (listed["id"], listed["title"], listed["turn_count"]) == (conversation, first, 3)
+    whole = client.get(f"/api/conversations/{conversation}", headers=mine).json()
+    assert [t["question"] for t in whole["turns"]] == [
+        first,
+        "Who is going instead?",
+        "Where is the meeting?",
+    ]
+    assert whole["turns"][1]["answer"]["answer"] == follow["answer"]
+
+    renamed = client.patch(f"/api/conversations/{conversation}", json={"title": "Rubio"}, headers=mine)
+    assert renamed.json()["title"] == "Rubio"
+
+    theirs = {"X-Visitor-Token": client.post("/api/conversations").json()["visitor_token"]}
+    assert len(client.get("/api/conversations", headers=theirs).json()) == 1, "only their own, empty one"
+    for response in (
+        client.get(f"/api/conversations/{conversation}", headers=theirs),
+        client.post("/api/ask", json={"question": "And then?"} | in_it, headers=theirs),
+        client.delete(f"/api/conversations/{conversation}", headers=theirs),
+    ):
+        assert response.status_code == 404 and response.json() == {
+            "error": f"no conversation {conversation!r}"
+        }
+
+    no_token = client.get("/api/conversations")
+    assert no_token.status_code == 400 and "send the X-Visitor-Token header" in no_token.json()["error"]
+    both = {"question": "q", "history": [{"question": "a", "answer": "b"}]} | in_it
+    assert client.post("/api/ask", json=both, headers=mine).json() == {
+        "error": "send either conversation_id or history, not both"
+    }
+    deleted = client.delete(f"/api/conversations/{conversation}", headers=mine)
+    assert deleted.json() == {"id": conversation, "status": "deleted"}
+    assert client.get(f"/api/conversations/{conversation}", headers=mine).status_code == 404
 
 
 @pytest.mark.parametrize(

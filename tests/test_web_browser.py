@@ -1,22 +1,19 @@
 """The chat, the article viewer and the widget in a real browser: Debian's Chromium driven by Playwright.
 
-Screenshots go to test-artifacts/ (git-ignored); the README shows copies of them.
+Screenshots go to test-artifacts/ (git-ignored); the README shows copies of them. The stored
+conversations are in test_web_conversations.py.
 """
 
 import functools
 import http.server
-import json
 import threading
-from pathlib import Path
 
 import httpx
 import pytest
-from conftest import seeded_server
-from playwright.sync_api import Page, expect, sync_playwright
+from browsing import ANSWER_TIMEOUT_MS, ask, screenshot
+from conftest import saved_feedback, seeded_server
+from playwright.sync_api import expect
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-ANSWER_TIMEOUT_MS = 60_000
 QUESTION = "Who will represent the U.S. at the NATO foreign ministers' meeting?"
 PAYLOAD_ARTICLE = """# Harbour ferry news
 
@@ -25,47 +22,6 @@ Tickets for the harbour ferry <img src=x onerror="window.__pwned = 2"> cost twel
 ![map](http://127.0.0.1:9/map.png) [[1]](http://127.0.0.1:9/fake).
 The [timetable](javascript:window.__pwned=3) is posted online, <a href="javascript:window.__pwned=4">here</a>.
 """
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run", "--disable-sync"],
-        )  # fmt: skip
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def ask(page: Page, question: str):
-    """Type a question in the chat and wait for the finished answer; returns its message. The answer
-    is looked for in the reply after those already shown, so the previous one is never taken for it."""
-    replies = page.get_by_test_id("bot")
-    shown = replies.count()
-    box = page.locator("#question").get_by_test_id("textbox")
-    box.fill(question)
-    box.press("Enter")
-    expect(replies).to_have_count(shown + 1, timeout=ANSWER_TIMEOUT_MS)
-    answer = replies.nth(shown).locator(".answer")
-    answer.wait_for(timeout=ANSWER_TIMEOUT_MS)
-    return answer
-
-
-def screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name))
 
 
 def test_chat_answers_with_a_marker_and_the_source_opens_highlighted(page, web_server):
@@ -111,7 +67,7 @@ def test_refusal_feedback_and_new_conversation(page, web_server):
     page.get_by_label("Comment (optional, sent with thumbs up or down)").fill("honest refusal")
     page.get_by_role("button", name="Like").last.click()
     expect(page.get_by_text("your feedback was saved")).to_be_visible()
-    saved = [json.loads(line) for line in (web_server.index_dir / "feedback.jsonl").read_text().splitlines()]
+    saved = saved_feedback(web_server.index_dir)
     assert any(
         e["rating"] == "up"
         and e["comment"] == "honest refusal"

@@ -77,6 +77,31 @@ class Answer:
             return "answered"
         return "closest" if self.closest else "refused"
 
+    @classmethod
+    def from_json(cls, data: dict) -> Answer:
+        """The answer back from `to_json` (as a conversation stores it), for showing it again; the
+        retrieved passages' texts are not kept, so `retrieved` holds only their ids and scores."""
+        closest = data.get("closest")
+        return cls(
+            question=data.get("question", ""),
+            answer=data.get("answer", ""),
+            refused=bool(data.get("refused")),
+            mode=data.get("mode", ""),
+            citations=[Citation(**c) for c in data.get("citations", [])],
+            related=data.get("related", []),
+            sentences=[AnswerSentence(**s) for s in data.get("sentences", [])],
+            warnings=data.get("warnings", []),
+            timings_ms=data.get("timings_ms", {}),
+            standalone_question=data.get("standalone_question", ""),
+            confidence=data.get("confidence", 0.0),
+            retrieved=data.get("retrieved", []),
+            closest={"mismatch": closest["mismatch"], "citation": Citation(**closest["citation"])}
+            if closest
+            else None,
+            constraints=data.get("constraints", []),
+            time=data.get("time"),
+        )
+
     def to_json(self) -> dict:
         return {
             "question": self.question,

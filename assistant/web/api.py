@@ -27,14 +27,18 @@ from assistant.answering.answer import passage_json
 from assistant.answering.retrieval import Filters
 from assistant.errors import (
     AssistantError,
+    DatabaseError,
     DateFilterError,
     IndexMismatchError,
     IndexMissingError,
     StoreUnavailableError,
 )
-from assistant.feedback import FeedbackLog
 from assistant.modes import AnswerMode, Retriever
 from assistant.pipeline import MAX_QUERY_CHARS, Assistant
+from assistant.records.conversations import ConversationNotFound, Conversations
+from assistant.records.database import Database, database_url
+from assistant.records.feedback import FeedbackLog
+from assistant.web.conversations import VISITOR_HEADER, conversation_routes, visitor_token
 from assistant.web.guard import (
     UPLOAD_PASS_COOKIE,
     AccessDenied,
@@ -79,6 +83,7 @@ class AskIn(Strict):
     k: int | None = Field(default=None, ge=1, le=50)
     retriever: Retriever | None = None
     mode: AnswerMode | None = None
+    conversation_id: str = Field(default="", max_length=64)  # history from, and turn to, this conversation
 
 
 class FeedbackIn(Strict):
@@ -88,6 +93,7 @@ class FeedbackIn(Strict):
     citations: list[dict[str, Any]] = Field(default_factory=list, max_length=50)
     comment: str = Field(default="", max_length=2000)
     mode: str = Field(default="", max_length=20)
+    conversation_id: str | None = Field(default=None, max_length=64)
 
 
 def create_app(assistant: Assistant, *, with_ui: bool = True, listen_host: str = "") -> FastAPI:
@@ -102,9 +108,12 @@ def create_app(assistant: Assistant, *, with_ui: bool = True, listen_host: str =
         docs_url=None,  # FastAPI's /docs and /redoc load their scripts from a CDN; /openapi.json stays
         redoc_url=None,
     )
-    feedback = FeedbackLog(settings.index_dir)
+    database = Database(database_url(settings))
+    conversations = Conversations(database)
+    feedback = FeedbackLog(database, settings.index_dir)
     guard = Guard(settings)
     app.state.assistant = assistant
+    app.state.database = database
     app.state.feedback = feedback
 
     def ask_quota(request: Request) -> None:
@@ -128,8 +137,8 @@ def create_app(assistant: Assistant, *, with_ui: bool = True, listen_host: str =
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.origins,
-            allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type", "Authorization"],
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Content-Type", "Authorization", VISITOR_HEADER],
         )
     app.add_middleware(SecurityHeaders, frame_ancestors=["'self'", *settings.origins])
 
@@ -138,7 +147,9 @@ def create_app(assistant: Assistant, *, with_ui: bool = True, listen_host: str =
         status = 400
         if isinstance(exc, IndexMissingError | IndexMismatchError):
             status = 409
-        if isinstance(exc, StoreUnavailableError):
+        if isinstance(exc, ConversationNotFound):
+            status = 404
+        if isinstance(exc, StoreUnavailableError | DatabaseError):
             status = 503
         return JSONResponse({"error": str(exc)}, status_code=status)
 
@@ -175,21 +186,45 @@ def create_app(assistant: Assistant, *, with_ui: bool = True, listen_host: str =
         report["status"] = "ok" if report["store"]["ok"] else "degraded"
         return JSONResponse(report, status_code=200 if report["store"]["ok"] else 503)
 
+    def ask_options(body: AskIn, request: Request) -> dict[str, Any]:
+        options = _ask_options(body)
+        if body.conversation_id:
+            if body.history:
+                raise AssistantError("send either conversation_id or history, not both")
+            token = visitor_token(request)
+            options["history"] = conversations.history(token, body.conversation_id, MAX_HISTORY_TURNS)
+        return options
+
+    def keep(body: AskIn, request: Request, answer: dict) -> dict:
+        """The answer, added to its conversation when the question named one."""
+        if body.conversation_id:
+            conversations.add_turn(visitor_token(request), body.conversation_id, body.question, answer)
+        return answer
+
     @app.post("/api/ask", tags=["answers"], dependencies=[Depends(ask_quota)])
-    def ask(body: AskIn) -> dict:
-        """Answer a question: the same object as `assistant ask --json`."""
-        return assistant.ask(body.question, **_ask_options(body)).to_json()
+    def ask(body: AskIn, request: Request) -> dict:
+        """Answer a question: the same object as `assistant ask --json`. With `conversation_id` (and
+        the X-Visitor-Token header) the earlier turns come from that conversation and this one joins it."""
+        answer = assistant.ask(body.question, **ask_options(body, request)).to_json()
+        return keep(body, request, answer)
 
     @app.post("/api/ask/stream", tags=["answers"], dependencies=[Depends(ask_quota)])
-    def ask_stream(body: AskIn) -> StreamingResponse:
+    def ask_stream(body: AskIn, request: Request) -> StreamingResponse:
         """Server-sent events: `token` (text), `notice` (text), then `answer` (the JSON object)."""
-        events = assistant.ask_stream(body.question, **_ask_options(body))
+        events = assistant.ask_stream(body.question, **ask_options(body, request))
         first = next(events)  # raises bad-question errors before the stream starts
 
         def stream() -> Iterator[str]:
             for event in _chain(first, events):
                 if event.kind == "answer":
-                    yield _sse("answer", event.answer.to_json())
+                    answer = event.answer.to_json()
+                    try:
+                        keep(body, request, answer)
+                    except AssistantError as exc:  # the answer stands; saving it failed
+                        yield _sse(
+                            "notice", {"text": f"this answer was not saved in the conversation: {exc}"}
+                        )
+                    yield _sse("answer", answer)
                 else:
                     yield _sse(event.kind, {"text": event.text})
 
@@ -256,6 +291,8 @@ def create_app(assistant: Assistant, *, with_ui: bool = True, listen_host: str =
         lines = "".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in feedback.entries())
         return Response(lines, media_type="application/x-ndjson")
 
+    app.include_router(conversation_routes(conversations, ask_quota))
+
     @app.get("/view", response_class=HTMLResponse, include_in_schema=False)
     def view(doc_id: str, start: int | None = None, end: int | None = None) -> HTMLResponse:
         found = assistant.library.document(doc_id)
@@ -286,7 +323,7 @@ def create_app(assistant: Assistant, *, with_ui: bool = True, listen_host: str =
             query = f"?{request.url.query}" if request.url.query else ""
             return RedirectResponse(f"embed/{query}", status_code=307)
 
-        mount_ui(app, assistant, feedback, guard)
+        mount_ui(app, assistant, feedback, conversations, guard)
     return app
 
 

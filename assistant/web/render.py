@@ -145,3 +145,14 @@ h1 {{ font-size: 1.5rem; line-height: 1.3; }}
 <p>No article <code>{escape(doc_id)}</code> is in the index now: it may have been removed, or added
 again under another name since this link was made.</p>
 <p><a href="./">Back to the chat</a></p></body></html>"""
+
+
+def plain_text(answer: Answer) -> str:
+    """The answer and its sources as plain text, for the clipboard."""
+    lines = [answer.answer]
+    if answer.citations:
+        lines.append("")
+        lines.extend(
+            f'[{c.n}] {c.title} ({c.doc_id}): "{" ".join(c.quote.split())}"' for c in answer.citations
+        )
+    return "\n".join(lines)

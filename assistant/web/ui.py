@@ -16,15 +16,16 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from assistant.answering.answer import Answer
 from assistant.answering.retrieval import Filters
 from assistant.errors import AssistantError
-from assistant.feedback import FeedbackLog
 from assistant.pipeline import Assistant
+from assistant.records.conversations import Conversations
+from assistant.records.feedback import FeedbackLog
 from assistant.web.evaluate import evaluate_tab
 from assistant.web.guard import Guard, client_host
+from assistant.web.history import ChatHistory, browser_states, error_message, shown_as_gradio_error
 from assistant.web.keys import KEY_PROMPT, UPLOAD_PASS_JS, WRITE_REFUSED, key_box, may_write
-from assistant.web.render import answer_html, shown
+from assistant.web.render import answer_html, plain_text, shown
 
 log = logging.getLogger(__name__)
 EXAMPLES = [
@@ -52,7 +53,9 @@ CSS = """
 """
 
 
-def mount_ui(app: FastAPI, assistant: Assistant, feedback: FeedbackLog, guard: Guard) -> None:
+def mount_ui(
+    app: FastAPI, assistant: Assistant, feedback: FeedbackLog, conversations: Conversations, guard: Guard
+) -> None:
     """Serve the full chat at / and the compact one at /embed.
 
     The chat is built once the server is listening and the model is warm, so the JSON API answers
@@ -64,7 +67,7 @@ def mount_ui(app: FastAPI, assistant: Assistant, feedback: FeedbackLog, guard: G
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
         async with started(app) as state, contextlib.AsyncExitStack() as stack:
-            build = functools.partial(_build_chats, assistant, feedback, guard)
+            build = functools.partial(_build_chats, assistant, feedback, ChatHistory(conversations), guard)
             task = asyncio.create_task(stand_in.start(stack, assistant.warm_up, build))
             try:
                 yield state
@@ -107,7 +110,7 @@ class ChatStandIn:
             await JSONResponse({"error": error}, status_code=503)(scope, receive, send)
 
 
-def _build_chats(assistant: Assistant, feedback: FeedbackLog, guard: Guard) -> FastAPI:
+def _build_chats(assistant: Assistant, feedback: FeedbackLog, history: ChatHistory, guard: Guard) -> FastAPI:
     import gradio as gr
 
     host = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
@@ -115,60 +118,74 @@ def _build_chats(assistant: Assistant, feedback: FeedbackLog, guard: Guard) -> F
     # run history off: Gradio would keep every call's inputs, the API key field among them, in the
     # browser and show them at /gradio_api/runs
     for path, compact in (("/embed", True), ("", False)):
-        chat = build_chat(assistant, feedback, guard, compact=compact)
+        chat = build_chat(assistant, feedback, history, guard, compact=compact)
         gr.mount_gradio_app(host, chat, path=path, css=CSS, max_file_size=limit, run_history=False)
     return host
 
 
-def build_chat(assistant: Assistant, feedback: FeedbackLog, guard: Guard, *, compact: bool):
+def build_chat(
+    assistant: Assistant, feedback: FeedbackLog, history: ChatHistory, guard: Guard, *, compact: bool
+):
+    """One chat page. Its conversation is stored (see `history`): `positions` maps each question and
+    answer pair on screen to its stored turn (None for a refusal to answer, such as the rate limit)."""
     import gradio as gr
 
-    def respond(message: str, messages: list, turns: list, selected: list | None, request: gr.Request):
+    def respond(message, messages, positions, visitor, current, page, selected, request: gr.Request):
         question = (message or "").strip()
         if not question:  # Enter on an empty box: nothing is sent, nothing changes
-            yield "", gr.skip(), gr.skip(), gr.skip()
+            yield "", gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         messages = [*messages, {"role": "user", "content": escape(question)}]
+        visitor = history.visitor(visitor, page)
         wait = guard.questions.take(client_host(request))
         if wait:
-            refusal = f'<p class="error">Too many questions from here; try again in {wait} s.</p>'
-            yield "", [*messages, {"role": "assistant", "content": refusal}], turns, ""
+            refusal = error_message(f"Too many questions from here; try again in {wait} s.")
+            yield "", [*messages, refusal], [*positions, None], visitor, current, gr.skip(), ""
             return
+        current, earlier, problem = history.start(visitor, current)
+        if problem:
+            gr.Warning(problem)
         messages.append({"role": "assistant", "content": "…"})
-        yield "", messages, turns, ""
-        history = [{"question": t["question"], "answer": t["answer"]["answer"]} for t in turns]
+        yield "", messages, positions, visitor, current, gr.skip(), ""
         text = ""
         try:
             events = assistant.ask_stream(
-                question, history=history, filters=Filters(doc_ids=tuple(selected or ()))
+                question, history=earlier, filters=Filters(doc_ids=tuple(selected or ()))
             )
             for event in events:
                 if event.kind == "token":
                     text += event.text
                     messages[-1] = {"role": "assistant", "content": escape(text)}
-                    yield "", messages, turns, ""
+                    yield "", messages, positions, visitor, current, gr.skip(), ""
                 elif event.kind == "notice":
                     gr.Warning(event.text)
                 elif event.answer is not None:
                     messages[-1] = {"role": "assistant", "content": answer_html(event.answer)}
-                    turns = [*turns, {"question": question, "answer": event.answer.to_json()}]
-                    yield "", messages, turns, plain_text(event.answer)
+                    position, problem = history.keep(visitor, current, question, event.answer.to_json())
+                    if problem:
+                        gr.Warning(problem)
+                    listed = gr.update(choices=history.listing(visitor), value=current or None)
+                    answered = [*positions, position]
+                    yield "", messages, answered, visitor, current, listed, plain_text(event.answer)
         except AssistantError as exc:
-            messages[-1] = {"role": "assistant", "content": f'<p class="error">{escape(str(exc))}</p>'}
-            yield "", messages, turns, ""
+            messages[-1] = error_message(str(exc))
+            yield "", messages, [*positions, None], visitor, current, gr.skip(), ""
 
-    def rate(turns: list, comment: str, data: gr.LikeData):
-        turn = data.index[0] // 2 if isinstance(data.index, list | tuple) else data.index // 2
-        if not 0 <= turn < len(turns) or data.liked not in (True, False):
+    def rate(visitor: str, current: str, positions: list, comment: str, data: gr.LikeData):
+        pair = (data.index[0] if isinstance(data.index, list | tuple) else data.index) // 2
+        position = positions[pair] if 0 <= pair < len(positions) else None
+        turn = history.conversations.turn(visitor, current, position) if position is not None else None
+        if turn is None or data.liked not in (True, False):
             return comment
-        answer = turns[turn]["answer"]
+        answer = turn["answer"]
         feedback.record(
             rating="up" if data.liked else "down",
-            question=turns[turn]["question"],
+            question=turn["question"],
             answer=answer["answer"],
             citations=answer["citations"],
             comment=comment or "",
             mode=answer["mode"],
+            conversation_id=current,
         )
         gr.Info("Thank you: your feedback was saved.")
         return ""
@@ -177,7 +194,16 @@ def build_chat(assistant: Assistant, feedback: FeedbackLog, guard: Guard, *, com
     # checks the key; every UPLOAD_CLEANUP_S whatever is older than that is deleted
     cleanup = (UPLOAD_CLEANUP_S, UPLOAD_CLEANUP_S)
     with gr.Blocks(title="News assistant", analytics_enabled=False, delete_cache=cleanup) as demo:
-        turns = gr.State([])
+        visitor, current = browser_states(compact)
+        positions = gr.State([])
+        page = gr.State({})  # this page's own: see ChatHistory.visitor
+        with gr.Sidebar(label="Conversations", open=not compact, visible=not compact):
+            new_top = gr.Button("New conversation", size="sm", variant="primary")
+            conversation_list = gr.Radio(label="Your conversations", choices=[], elem_id="conversation-list")
+            title = gr.Textbox(label="Title", max_lines=1, elem_id="conversation-title")
+            with gr.Row():
+                rename = gr.Button("Rename", size="sm")
+                delete = gr.Button("Delete", size="sm", variant="stop")
         if not compact:
             gr.Markdown(
                 "# News assistant\nAsk about the articles: every claim links to the passage behind it. "
@@ -202,7 +228,8 @@ def build_chat(assistant: Assistant, feedback: FeedbackLog, guard: Guard, *, com
                     elem_id="question",
                 )
                 with gr.Row():
-                    new = gr.Button("New conversation", size="sm")
+                    # the full page has its button in the sidebar
+                    new = gr.Button("New conversation", size="sm", visible=compact)
                     copy = gr.Button("Copy answer", size="sm")
                 last_answer = gr.Textbox(visible=False)
                 comment = gr.Textbox(
@@ -243,15 +270,51 @@ def build_chat(assistant: Assistant, feedback: FeedbackLog, guard: Guard, *, com
         # several visitors at once: as many as the assistant answers at a time (Gradio runs one by default)
         textbox.submit(
             respond,
-            [textbox, chatbot, turns, selected],
-            [textbox, chatbot, turns, last_answer],
+            [textbox, chatbot, positions, visitor, current, page, selected],
+            [textbox, chatbot, positions, visitor, current, conversation_list, last_answer],
             concurrency_limit=assistant.settings.max_concurrent_answers,
         )
-        new.click(lambda: ([], [], ""), None, [chatbot, turns, last_answer])
+        fresh = [chatbot, positions, current, conversation_list, title, last_answer]
+        for button in (new, new_top):
+            button.click(lambda: ([], [], "", None, "", ""), None, fresh)
         # the chat's own trash icon starts a new conversation too: what it clears is not asked about again
-        chatbot.clear(lambda: ([], ""), None, [turns, last_answer])
+        chatbot.clear(lambda: ([], "", None, "", ""), None, fresh[1:])
         copy.click(None, [last_answer], None, js=COPY_JS)
-        chatbot.like(rate, [turns, comment], [comment])
+        chatbot.like(rate, [visitor, current, positions, comment], [comment])
+
+        def switch(visitor: str, chosen: str | None):
+            if not chosen:
+                return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            with shown_as_gradio_error():
+                return history.open(visitor, chosen)
+
+        def rename_current(visitor: str, current: str, new_title: str):
+            if not current:
+                raise gr.Error("Ask a question first: there is no conversation to rename yet.")
+            with shown_as_gradio_error():
+                history.conversations.rename(visitor, current, new_title)
+            return gr.update(choices=history.listing(visitor), value=current)
+
+        def delete_current(visitor: str, current: str):
+            if current:
+                with shown_as_gradio_error():
+                    history.conversations.delete(visitor, current)
+            return [], [], "", gr.update(choices=history.listing(visitor), value=None), "", ""
+
+        conversation_list.input(switch, [visitor, conversation_list], [current, chatbot, positions, title])
+        rename.click(rename_current, [visitor, current, title], [conversation_list])
+        delete.click(delete_current, [visitor, current], fresh)
+
+        def restore(visitor: str, current: str, page: dict):
+            visitor, current, messages, positions, choices, title = history.restore(visitor, current, page)
+            listed = gr.update(choices=choices, value=current or None)
+            return visitor, current, messages, positions, listed, title
+
+        demo.load(
+            restore,
+            [visitor, current, page],
+            [visitor, current, chatbot, positions, conversation_list, title],
+        )
 
         if not compact:
 
@@ -301,17 +364,6 @@ def article_choices(assistant: Assistant) -> list[tuple[str, str]]:
         return [(f"{d['title']} ({d['doc_id']})", d["doc_id"]) for d in assistant.library.documents()]
     except AssistantError:
         return []
-
-
-def plain_text(answer: Answer) -> str:
-    """The answer and its sources as plain text, for the clipboard."""
-    lines = [answer.answer]
-    if answer.citations:
-        lines.append("")
-        lines.extend(
-            f'[{c.n}] {c.title} ({c.doc_id}): "{" ".join(c.quote.split())}"' for c in answer.citations
-        )
-    return "\n".join(lines)
 
 
 def embed_snippets(base: str) -> str:
