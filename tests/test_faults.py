@@ -305,3 +305,22 @@ def test_an_llm_slower_than_the_timeout_gives_the_extractive_answer_in_time(tmp_
     assert answer.mode == "extractive" and "Landau" in answer.answer
     assert any("showing the offline extractive answer" in w for w in answer.warnings)
     assert took < 2.0 + 3.0, took  # the timeout, plus the extractive answer with room to spare
+
+
+def test_a_failing_database_leaves_questions_answered_and_recovers_without_a_restart(tmp_path, embedder):
+    blocked = tmp_path / "db"
+    blocked.write_text("a file where the database's folder should be")
+    env = {"ASSISTANT_DATABASE_URL": f"sqlite:///{blocked}/assistant.db"}
+    rating = {"rating": "up", "question": QUESTION, "answer": "x"}
+    with serving(tmp_path, embedder, env) as (server, c):
+        assert "Christopher Landau" in c.post("/api/ask", json={"question": QUESTION}).json()["answer"]
+        for down in (c.post("/api/conversations"), c.post("/api/feedback", json=rating)):
+            assert down.status_code == 503
+            assert down.json()["error"].startswith(
+                f"cannot open the database (sqlite:///{blocked}/assistant.db): "
+            )
+        blocked.unlink()
+        blocked.mkdir()
+        made = c.post("/api/conversations")
+        assert made.status_code == 201 and c.post("/api/feedback", json=rating).status_code == 201
+        assert (blocked / "assistant.db").exists()
