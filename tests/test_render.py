@@ -1,7 +1,11 @@
-"""HTML rendering escapes everything that comes from articles or models."""
+"""HTML rendering escapes everything that comes from articles or models; quotes read as plain text;
+the viewer shows an article as an article."""
+
+from html import unescape
 
 from assistant.answering.answer import Answer, AnswerSentence, Citation
-from assistant.web.render import answer_html, article_page
+from assistant.web.render import answer_html
+from assistant.web.viewer import article_page
 
 PAYLOAD = '<script>window.__pwned=1</script><img src=x onerror="alert(1)"><a href="javascript:alert(2)">x</a>'
 
@@ -33,7 +37,7 @@ def test_answer_html_escapes_text_titles_and_quotes():
     assert "<mark>" in html
 
 
-def test_markdown_in_articles_is_shown_as_text_not_rendered():
+def test_markdown_in_articles_is_shown_as_plain_text_never_rendered():
     text = "Tickets ![map](http://evil.example/map.png) cost [[1]](http://evil.example/fake) **12** euros."
     html = answer_html(
         Answer(question="q", answer=text, refused=False, mode="extractive", citations=[citation(text)],
@@ -41,9 +45,52 @@ def test_markdown_in_articles_is_shown_as_text_not_rendered():
     )  # fmt: skip
     for syntax in ("![", "](", "[[", "**", "http://evil"):
         assert syntax not in html, syntax
-    from html import unescape
+    shown = unescape(html)
+    assert (
+        "Tickets ![map](http://evil.example/map.png) cost [[1]](http://evil.example/fake) 12 euros." in shown
+    )
+    assert "**" not in shown, "emphasis marks are dropped, links and images shown as typed"
 
-    assert text in unescape(html), "the browser shows the characters as they were"
+
+def test_quotes_are_plain_text_on_one_line_whatever_the_markdown():
+    text = "## Detours\n\nThe ferry *Marisol* leaves at nine.\n\nIt carries snake_case_names."
+    quote = "The ferry *Marisol* leaves at nine."
+    start = text.index(quote)
+    cited = Citation(
+        n=1, doc_id="f.md", title="Ferry", source="", section="Detours", start_char=start,
+        end_char=start + len(quote), quote=quote,
+        text=text, passage_start=0, passage_end=len(text), score=1.0, chunk_id="f.md::x::0",
+    )  # fmt: skip
+    html = answer_html(
+        Answer(question="q", answer="a", refused=False, mode="extractive", citations=[cited],
+               sentences=[AnswerSentence(cited.quote, [1])])
+    )  # fmt: skip
+    shown = unescape(html)
+    assert "Detours <mark>The ferry Marisol leaves at nine.</mark> It carries snake_case_names." in shown
+    assert "<h2" not in html and "##" not in shown and "*Marisol*" not in shown
+
+
+def test_sources_are_collapsed_counted_and_one_entry_per_section():
+    text = "First claim here. Second claim there. Third claim elsewhere."
+
+    def cite(n: int, phrase: str, section: str) -> Citation:
+        start = text.index(phrase)
+        return Citation(
+            n=n, doc_id="a.txt", title="A", source="", section=section, start_char=start,
+            end_char=start + len(phrase), quote=phrase, text=text, passage_start=0,
+            passage_end=len(text), score=1.0, chunk_id=f"a.txt::x::{n}",
+        )  # fmt: skip
+
+    citations = [cite(1, "First claim here.", "One"), cite(2, "Second claim there.", "One"),
+                 cite(3, "Third claim elsewhere.", "Two")]  # fmt: skip
+    html = answer_html(
+        Answer(question="q", answer="a", refused=False, mode="extractive", citations=citations,
+               sentences=[AnswerSentence(c.quote, [c.n]) for c in citations])
+    )  # fmt: skip
+    assert '<details class="sources"><summary>Sources (3)</summary>' in html
+    assert html.count('<li class="source">') == 2, "the two spans of section One share an entry"
+    assert html.count("<blockquote") == 3
+    assert "spans=" in html, "a span's viewer link carries the answer's other spans of the article"
 
 
 def test_refusal_renders_without_sources():
@@ -58,6 +105,23 @@ def test_article_page_escapes_and_marks_the_span():
     assert '<mark id="cited">&lt;script&gt;' in page
     assert "<title>&lt;t&gt;</title>" in page
     assert '<mark id="cited">' not in article_page({"doc_id": "e", "title": "t", "text": text}, 50, 10)
+
+
+def test_the_viewer_shows_headings_paragraphs_the_title_once_and_steps_between_spans():
+    text = "# Ferry news\n\nThe ferry *Marisol*\nleaves at nine.\n\n## Detours\n\nA detour runs on Sundays."
+    first, second = text.index("leaves at nine."), text.index("A detour")
+    document = {"doc_id": "f.md", "title": "Ferry news", "text": text, "url": "https://news.example/f"}
+    page = article_page(document, first, first + 15, spans=f"{second}-{second + 8},junk,5-2")
+    assert page.count("Ferry news</h1>") == 1 and "# Ferry" not in page, "the title once, as the h1"
+    assert "<h3>Detours</h3>" in page and "##" not in page
+    assert '<p>The ferry Marisol <mark id="cited">leaves at nine.</mark>' in page
+    assert '<mark id="cited-2">A detour</mark>' in page
+    assert 'href="#cited-2" title="next cited passage"' in page
+    assert 'href="#cited" title="previous cited passage"' in page
+    assert '<a href="https://news.example/f" rel="noopener noreferrer">the original</a>' in page
+    assert '<a href="./">← Back to the chat</a>' in page
+    unsafe = article_page(document | {"url": "javascript:alert(1)"}, None, None)
+    assert "javascript:" not in unsafe
 
 
 def test_follow_up_shows_what_was_searched_and_a_refusal_its_closest_passage():

@@ -4,6 +4,7 @@ Screenshots go to test-artifacts/ (git-ignored); the README shows copies of them
 conversations are in test_web_conversations.py.
 """
 
+import contextlib
 import functools
 import http.server
 import threading
@@ -11,7 +12,7 @@ import threading
 import httpx
 import pytest
 from browsing import ANSWER_TIMEOUT_MS, ask, screenshot
-from conftest import saved_feedback, seeded_server
+from conftest import free_port, saved_feedback, seeded_server
 from playwright.sync_api import expect
 
 QUESTION = "Who will represent the U.S. at the NATO foreign ministers' meeting?"
@@ -30,10 +31,21 @@ def test_chat_answers_with_a_marker_and_the_source_opens_highlighted(page, web_s
     expect(page.get_by_role("heading", level=1, name="News assistant")).to_be_visible()  # the page's h1
     answer = ask(page, QUESTION)
     expect(answer).to_contain_text("Christopher Landau")
-    marker = answer.locator("a.cite").first
-    expect(marker).to_have_text("[1]")
-    expect(answer.locator("details.sources mark")).to_contain_text("Christopher Landau")
+    marker = answer.get_by_role("link", name="[1] source 1: The U.S. and NATO")  # named by its source
+    box = marker.bounding_box()
+    assert box["width"] >= 24 and box["height"] >= 24, "a target a finger can hit"
+    sources = answer.locator("details.sources")
+    expect(sources.locator("summary")).to_have_text("Sources (1)")
+    assert sources.evaluate("details => details.open") is False, "the sources start collapsed"
+    marker.hover()
+    expect(marker.get_by_role("tooltip")).to_be_visible()  # the quoted span, previewed
+    expect(marker.get_by_role("tooltip")).to_contain_text("Christopher Landau")
     screenshot(page, "chat.png")
+    marker.click()  # jumps to its entry, which opens the sources
+    entry = sources.locator("blockquote").first
+    expect(entry).to_be_in_viewport()
+    expect(entry.locator("mark")).to_contain_text("Christopher Landau")
+    assert sources.evaluate("details => details.open") is True
 
     with page.expect_popup() as popup:
         answer.locator("a.open-source").first.click()
@@ -79,22 +91,32 @@ def test_refusal_feedback_and_new_conversation(page, web_server):
     expect(page.get_by_test_id("bot")).to_have_count(0)
 
 
-@pytest.fixture
-def widget_page(web_server, tmp_path):
-    """A page on another origin (its own loopback port) that embeds the chat with one script tag."""
-    (tmp_path / "index.html").write_text(
-        "<!doctype html><html><head><title>Daily Planet</title></head><body>"
+@contextlib.contextmanager
+def page_server(folder, port: int, server_url: str):
+    """Another site (a loopback port of its own) whose page embeds the chat with one script tag."""
+    (folder / "index.html").write_text(
+        "<!doctype html><html><head><title>Daily Planet</title>"
+        '<meta name="viewport" content="width=device-width, initial-scale=1"></head><body>'
         "<h1>Daily Planet</h1><p>Our coverage of the NATO meeting.</p>"
-        f'<script src="{web_server.url}/widget.js" data-title="Ask our articles" data-color="#7a1f5f" async>'
+        f'<script src="{server_url}/widget.js" data-title="Ask our articles" data-color="#7a1f5f" async>'
         "</script></body></html>"
     )
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", web_server.page_port), handler)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{web_server.page_port}/index.html"
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{port}/index.html"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def widget_page(web_server, tmp_path):
+    """A page on an origin the server lets embed the chat (ASSISTANT_EMBED_ORIGINS)."""
+    with page_server(tmp_path, web_server.page_port, web_server.url) as url:
+        yield url
 
 
 def test_widget_on_another_origin_answers_with_sources(page, widget_page):
@@ -104,12 +126,55 @@ def test_widget_on_another_origin_answers_with_sources(page, widget_page):
     button.click()
     frame = page.frame_locator("#news-assistant-panel iframe")
     box = frame.locator("#question").get_by_test_id("textbox")
+    expect(box).to_be_focused(timeout=ANSWER_TIMEOUT_MS)  # the focus goes into the chat
     box.fill(QUESTION)
     box.press("Enter")
     answer = frame.get_by_test_id("bot").last.locator(".answer")
     expect(answer).to_contain_text("Christopher Landau", timeout=ANSWER_TIMEOUT_MS)
     expect(answer.locator("details.sources mark")).to_contain_text("Christopher Landau")
+    assert frame.locator("footer").count() == 0, "no Gradio footer in the widget"
     screenshot(page, "widget.png")
+
+    box.press("Escape")  # in the chat: the page around it closes the panel
+    panel = page.locator("#news-assistant-panel")
+    expect(panel).to_be_hidden()
+    expect(button).to_be_focused()
+    expect(button).to_have_attribute("aria-expanded", "false")
+
+    page.reload()  # the widget keeps this visitor's conversation
+    page.locator("#news-assistant-button").click()
+    restored = page.frame_locator("#news-assistant-panel iframe").get_by_test_id("bot")
+    expect(restored).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
+    expect(restored.locator(".answer")).to_contain_text("Christopher Landau")
+    page.get_by_role("button", name="Close").click()
+    expect(page.locator("#news-assistant-panel")).to_be_hidden()
+
+
+def test_widget_fills_a_phone_screen(browser, widget_page):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    try:
+        phone = context.new_page()
+        phone.goto(widget_page)
+        phone.locator("#news-assistant-button").click()
+        panel = phone.locator("#news-assistant-panel")
+        expect(panel.locator("iframe")).to_be_visible()
+        assert panel.bounding_box() == {"x": 0, "y": 0, "width": 390, "height": 844}
+        expect(phone.get_by_role("button", name="Close")).to_be_visible()
+        screenshot(phone, "widget-phone.png")
+        phone.keyboard.press("Escape")
+        expect(panel).to_be_hidden()
+    finally:
+        context.close()
+
+
+def test_widget_on_a_site_not_allowed_says_so(page, web_server, tmp_path):
+    with page_server(tmp_path, free_port(), web_server.url) as url:  # not in ASSISTANT_EMBED_ORIGINS
+        page.goto(url)
+        page.locator("#news-assistant-button").click()
+        alert = page.locator("#news-assistant-panel").get_by_role("alert")
+        expect(alert).to_contain_text("does not allow this site")
+        expect(alert).to_contain_text("ASSISTANT_EMBED_ORIGINS")
+        assert page.locator("#news-assistant-panel iframe").count() == 0, "no broken frame"
 
 
 def test_scripts_in_articles_never_run(page, web_server, tmp_path):
@@ -128,6 +193,7 @@ def test_scripts_in_articles_never_run(page, web_server, tmp_path):
     expect(answer).to_contain_text("![map](http://127.0.0.1:9/map.png) [[1]](http://127.0.0.1:9/fake)")
     assert page.locator('[src*="127.0.0.1:9"], [href*="127.0.0.1:9"]').count() == 0, "nothing loads or links"
 
+    answer.locator("details.sources summary").click()
     with page.expect_popup() as popup:
         answer.locator("a.open-source").first.click()
     viewer = popup.value

@@ -50,7 +50,7 @@ from assistant.web.guard import (
     bearer_token,
     client_host,
 )
-from assistant.web.render import article_page, missing_article_page
+from assistant.web.viewer import article_page, missing_article_page
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -294,11 +294,11 @@ def create_app(assistant: Assistant, *, with_ui: bool = True, listen_host: str =
     app.include_router(conversation_routes(conversations, ask_quota))
 
     @app.get("/view", response_class=HTMLResponse, include_in_schema=False)
-    def view(doc_id: str, start: int | None = None, end: int | None = None) -> HTMLResponse:
+    def view(doc_id: str, start: int | None = None, end: int | None = None, spans: str = "") -> HTMLResponse:
         found = assistant.library.document(doc_id)
         if found is None:  # a page, not JSON: a person followed this link
             return HTMLResponse(missing_article_page(doc_id), status_code=404)
-        return HTMLResponse(article_page(found, start, end))
+        return HTMLResponse(article_page(found, start, end, spans[:1000]))
 
     @app.get("/widget.js", include_in_schema=False)
     def widget() -> Response:

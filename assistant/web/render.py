@@ -6,12 +6,15 @@ which the browser shows as the characters and Markdown leaves alone."""
 
 from __future__ import annotations
 
+import re
+import secrets
 from html import escape
 from urllib.parse import urlencode
 
 from assistant.answering.answer import Answer, Citation
 
 CONTEXT_CHARS = 240  # passage text shown around a cited span
+PREVIEW_CHARS = 300  # the longest quote a marker previews
 # HTML's special characters, Markdown's syntax characters, and ":" so that no "http://..." in a text
 # becomes an automatic link: each as an entity, in one pass
 _ENTITIES = str.maketrans(
@@ -20,21 +23,40 @@ _ENTITIES = str.maketrans(
 )
 
 
+# Markdown's emphasis and heading marks, which a quote shows as the words they mark
+_HEADING_MARK = re.compile(r"(^|\n)[ \t]{0,3}#{1,6}[ \t]+")
+_EMPHASIS = re.compile(r"(?<![\w*])(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1(?![\w*])")
+
+
 def shown(value: str) -> str:
     """Article text or model output for the chat: escaped for HTML and for Markdown."""
     return value.translate(_ENTITIES)
 
 
-def view_url(doc_id: str, start: int | None = None, end: int | None = None) -> str:
-    """The article viewer's address, with the span to highlight."""
+def quoted(value: str, *, line_start: bool = False) -> str:
+    """A piece of article text as a quote shows it: plain words on one line, whatever Markdown the
+    article was written in ("## Detours" is "Detours", "*Marisol*" is "Marisol"; links and images
+    stay as typed), then escaped as `shown` does. `line_start`: the piece begins a line."""
+    text = _HEADING_MARK.sub(r"\1", ("\n" if line_start else "") + value)
+    text = _EMPHASIS.sub(r"\2", text)
+    plain = " ".join(text.split())
+    spaced = (" " if value[:1].isspace() and not line_start else "") + plain
+    return shown(spaced + (" " if value[-1:].isspace() and plain else ""))
+
+
+def view_url(doc_id: str, start: int | None = None, end: int | None = None, spans: str = "") -> str:
+    """The article viewer's address: the span to show, and the other spans of it the answer cites."""
     query = {"doc_id": doc_id}
     if start is not None and end is not None:
         query |= {"start": str(start), "end": str(end)}
+    if spans:
+        query["spans"] = spans
     return f"view?{urlencode(query)}#cited"
 
 
 def answer_html(answer: Answer, base: str = "/") -> str:
     """The answer with clickable markers, notices, and a collapsible list of its sources."""
+    key = secrets.token_hex(4)  # the ids of this answer's sources, apart from other answers' on the page
     parts = [f'<div class="answer" data-mode="{escape(answer.mode)}">']
     for warning in answer.warnings:
         parts.append(f'<p class="notice">⚠ {shown(warning)}</p>')
@@ -48,14 +70,14 @@ def answer_html(answer: Answer, base: str = "/") -> str:
         by_number = {c.n: c for c in answer.citations}
         sentences = []
         for sentence in answer.sentences:
-            text = shown(sentence.text)
+            text = quoted(sentence.text)
             if not sentence.supported:
                 text = f'<span class="unsupported">{text} <em>(not supported by the articles)</em></span>'
-            markers = "".join(_marker(by_number[n], base) for n in sentence.citations if n in by_number)
+            markers = "".join(_marker(by_number[n], key) for n in sentence.citations if n in by_number)
             sentences.append(text + markers)
         parts.append(f"<p>{' '.join(sentences)}</p>")
     if answer.citations:
-        parts.append(sources_html(answer.citations, base))
+        parts.append(sources_html(answer.citations, base, key))
     parts.append("</div>")
     return "".join(parts)
 
@@ -64,87 +86,88 @@ def closest_html(citation: Citation, mismatch: str, base: str = "/") -> str:
     """A refusal's nearest passage, labelled as not an answer and with the reason."""
     return (
         f'<div class="closest"><p>Closest passage, not an answer ({shown(mismatch)}):</p>'
-        f"<blockquote>{shown(' '.join(citation.quote.split()))} "
+        f"<blockquote>{quoted(citation.quote)} "
         f'<a class="open-source" href="{_href(citation, base)}" target="_blank" rel="noopener">'
         f"{_where(citation)}</a></blockquote></div>"
     )
 
 
-def _href(citation: Citation, base: str) -> str:
-    """The viewer's address for the cited span, escaped for an attribute."""
-    return escape(base + view_url(citation.doc_id, citation.start_char, citation.end_char))
+def _href(citation: Citation, base: str, cited: list[Citation] = ()) -> str:
+    """The viewer's address for the cited span (with the answer's other spans of the same article,
+    `cited`), escaped for an attribute."""
+    others = [c for c in cited if c.doc_id == citation.doc_id and c.n != citation.n]
+    spans = ",".join(f"{c.start_char}-{c.end_char}" for c in others)
+    return escape(base + view_url(citation.doc_id, citation.start_char, citation.end_char, spans))
 
 
 def _where(citation: Citation) -> str:
-    return " › ".join(shown(part) for part in (citation.title, citation.section) if part)
+    return shown(_plain_where(citation))
 
 
-def _marker(citation: Citation, base: str) -> str:
+def _plain_where(citation: Citation) -> str:
+    return " › ".join(part for part in (citation.title, citation.section) if part)
+
+
+def _marker(citation: Citation, key: str) -> str:
+    """Marker n: a link to its entry under the answer (which opens the sources), named for screen
+    readers by its source, and showing the quoted span on hover, focus or tap. (The chat's sanitizer
+    keeps no aria-* or data-* attributes: the name and the preview are the link's own text.)"""
+    preview = " ".join(citation.quote.split())
+    if len(preview) > PREVIEW_CHARS:
+        preview = preview[: PREVIEW_CHARS - 1].rsplit(" ", 1)[0] + "…"
     return (
-        f' <a class="cite" href="{_href(citation, base)}" target="_blank" rel="noopener">[{citation.n}]</a>'
+        f' <a class="cite" href="#{_source_id(key, citation.n)}">[{citation.n}]'
+        f'<span class="sr-only"> source {citation.n}: {_where(citation)}</span>'
+        f'<span class="preview" role="tooltip">{quoted(preview)}</span></a>'
     )
 
 
-def sources_html(citations: list[Citation], base: str = "/") -> str:
-    items = []
+def _source_id(key: str, n: int) -> str:
+    return f"source-{key}-{n}"
+
+
+def sources_html(citations: list[Citation], base: str = "/", key: str = "") -> str:
+    """The sources under an answer, collapsed, with their count: one entry per article section, its
+    cited spans each shown in their passage with the span highlighted."""
+    sections: dict[tuple[str, str], list[Citation]] = {}
     for c in citations:
-        href, where = _href(c, base), _where(c)
-        start = c.start_char - c.passage_start
-        end = c.end_char - c.passage_start
-        before = c.text[max(0, start - CONTEXT_CHARS) : start]
-        after = c.text[end : end + CONTEXT_CHARS]
+        sections.setdefault((c.doc_id, c.section), []).append(c)
+    items = []
+    for cited in sections.values():
+        first = cited[0]
+        numbers = "".join(f"[{c.n}]" for c in cited)
+        quotes = "".join(_quote_html(c, base, key, citations) for c in cited)
+        href = _href(first, base, citations)
         items.append(
-            f'<li class="source" id="source-{c.n}"><a class="open-source" href="{href}" target="_blank" '
-            f'rel="noopener">[{c.n}] {where}</a>'
-            f"<blockquote>{'…' if start > CONTEXT_CHARS else ''}{shown(before)}"
-            f"<mark>{shown(c.text[start:end])}</mark>{shown(after)}"
-            f"{'…' if end + CONTEXT_CHARS < len(c.text) else ''}</blockquote></li>"
+            f'<li class="source"><a class="open-source" href="{href}" target="_blank" '
+            f'rel="noopener">{shown(numbers)} {_where(first)}</a>{quotes}</li>'
         )
     return (
-        f'<details class="sources" open><summary>Sources ({len(citations)})</summary>'
+        f'<details class="sources"><summary>Sources ({len(citations)})</summary>'
         f"<ol>{''.join(items)}</ol></details>"
     )
 
 
-def article_page(document: dict, start: int | None, end: int | None) -> str:
-    """A whole article as a page, the cited span marked and scrolled into view (by #cited)."""
-    text = document["text"]
-    if start is not None and end is not None and 0 <= start < end <= len(text):
-        body = f'{escape(text[:start])}<mark id="cited">{escape(text[start:end])}</mark>{escape(text[end:])}'
-    else:
-        body = escape(text)
-    facts = " · ".join(escape(str(document[key])) for key in ("source", "published") if document.get(key))
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(document["title"])}</title>
-<style>
-body {{ font: 17px/1.6 Georgia, serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; color: #222; }}
-h1 {{ font-size: 1.5rem; line-height: 1.3; }}
-.facts {{ color: #666; font: 14px system-ui, sans-serif; }}
-.text {{ white-space: pre-wrap; }}
-mark {{ background: #ffe58a; padding: 0.1em 0; scroll-margin-top: 30vh; }}
-</style></head>
-<body><h1>{escape(document["title"])}</h1>
-<p class="facts">{facts} · <code>{escape(document["doc_id"])}</code></p>
-<div class="text">{body}</div></body></html>"""
+def _quote_html(c: Citation, base: str, key: str, cited: list[Citation]) -> str:
+    """One cited span in its passage: some context each side, the span marked; its link opens the
+    article at the span."""
+    start = c.start_char - c.passage_start
+    end = c.end_char - c.passage_start
+    first = max(0, start - CONTEXT_CHARS)
+    before, span, after = c.text[first:start], c.text[start:end], c.text[end : end + CONTEXT_CHARS]
+    return (
+        f'<blockquote id="{_source_id(key, c.n)}">{"…" if first else ""}'
+        f"{quoted(before, line_start=_begins_line(c.text, first))}"
+        f"<mark>{quoted(span, line_start=_begins_line(c.text, start))}</mark>"
+        f"{quoted(after, line_start=_begins_line(c.text, end))}"
+        f"{'…' if end + CONTEXT_CHARS < len(c.text) else ''} "
+        f'<a class="open-source" href="{_href(c, base, cited)}" target="_blank" rel="noopener" '
+        f'aria-label="Open the article at source {c.n}">[{c.n}] ↗</a></blockquote>'
+    )
 
 
-def missing_article_page(doc_id: str) -> str:
-    """The viewer's page for an article the index does not hold (removed, or renamed and ingested
-    again), with the way back to the chat."""
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Article not found</title>
-<style>
-body {{ font: 17px/1.6 Georgia, serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; color: #222; }}
-h1 {{ font-size: 1.5rem; line-height: 1.3; }}
-</style></head>
-<body><h1>Article not found</h1>
-<p>No article <code>{escape(doc_id)}</code> is in the index now: it may have been removed, or added
-again under another name since this link was made.</p>
-<p><a href="./">Back to the chat</a></p></body></html>"""
+def _begins_line(text: str, i: int) -> bool:
+    return i == 0 or text[i - 1] == "\n"
 
 
 def plain_text(answer: Answer) -> str:

@@ -21,6 +21,7 @@ from assistant.errors import AssistantError
 from assistant.pipeline import Assistant
 from assistant.records.conversations import Conversations
 from assistant.records.feedback import FeedbackLog
+from assistant.web.embedding import EMBED_HEAD, embed_rule, embed_snippets
 from assistant.web.evaluate import evaluate_tab
 from assistant.web.guard import Guard, client_host
 from assistant.web.history import ChatHistory, browser_states, error_message, shown_as_gradio_error
@@ -28,6 +29,7 @@ from assistant.web.keys import KEY_PROMPT, UPLOAD_PASS_JS, WRITE_REFUSED, key_bo
 from assistant.web.render import answer_html, plain_text, shown
 
 log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
 EXAMPLES = [
     "Who will represent the U.S. at the NATO foreign ministers' meeting?",
     "Why is Marco Rubio not attending the NATO meeting?",
@@ -36,21 +38,7 @@ EXAMPLES = [
 ]
 UPLOAD_TYPES = [".txt", ".md", ".html", ".htm"]
 UPLOAD_CLEANUP_S = 1800  # Gradio's temporary copies of uploaded files live at most about this long
-CSS = """
-.answer p { margin: 0.2em 0; }
-.answer a.cite { font-size: 0.75em; vertical-align: super; text-decoration: none; padding: 0 0.1em; }
-.answer .notice { color: #8a5a00; font-size: 0.9em; }
-.answer .refusal { font-style: italic; }
-.answer .searched { color: #666; font-size: 0.85em; }
-.answer .closest { font-size: 0.9em; color: #555; }
-.answer .closest blockquote { margin: 0.2em 0; padding-left: 0.6em; border-left: 3px dashed #ccc; }
-.answer .unsupported { background: #fde8e8; }
-.answer details.sources { margin-top: 0.5em; font-size: 0.9em; }
-.answer details.sources blockquote { margin: 0.2em 0 0.6em 0; padding-left: 0.6em;
-  border-left: 3px solid #ddd; color: #444; }
-.answer mark { background: #ffe58a; }
-.evaluation .table-scroll { overflow-x: auto; max-width: 100%; }
-"""
+CSS = (STATIC / "chat.css").read_text()
 
 
 def mount_ui(
@@ -119,7 +107,9 @@ def _build_chats(assistant: Assistant, feedback: FeedbackLog, history: ChatHisto
     # browser and show them at /gradio_api/runs
     for path, compact in (("/embed", True), ("", False)):
         chat = build_chat(assistant, feedback, history, guard, compact=compact)
-        gr.mount_gradio_app(host, chat, path=path, css=CSS, max_file_size=limit, run_history=False)
+        # the compact chat: no Gradio footer, and Escape in it closes the widget around it
+        extra = {"footer_links": [], "head": EMBED_HEAD} if compact else {}
+        gr.mount_gradio_app(host, chat, path=path, css=CSS, max_file_size=limit, run_history=False, **extra)
     return host
 
 
@@ -197,7 +187,8 @@ def build_chat(
         visitor, current = browser_states(compact)
         positions = gr.State([])
         page = gr.State({})  # this page's own: see ChatHistory.visitor
-        with gr.Sidebar(label="Conversations", open=not compact, visible=not compact):
+        # closed until the page knows its width: open on a wide screen, a button away on a phone
+        with gr.Sidebar(label="Conversations", open=False, visible=not compact):
             new_top = gr.Button("New conversation", size="sm", variant="primary")
             conversation_list = gr.Radio(label="Your conversations", choices=[], elem_id="conversation-list")
             title = gr.Textbox(label="Title", max_lines=1, elem_id="conversation-title")
@@ -213,17 +204,20 @@ def build_chat(
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
                     label="Chat",
-                    height=420 if compact else 560,
+                    height=None,  # as tall as its messages, between these
+                    min_height=200,
+                    max_height=420 if compact else 560,
                     sanitize_html=True,
                     render_markdown=True,
                     buttons=["copy"],
                     feedback_options=("Like", "Dislike"),
                     placeholder="Ask a question about the articles.",
+                    autoscroll=False,  # a finished answer is scrolled to its top instead (SHOW_ANSWER_JS)
                 )
                 textbox = gr.Textbox(
                     placeholder="Ask about the articles…",
-                    show_label=False,
-                    submit_btn=True,
+                    label="Your question",  # shown to screen readers only (chat.css)
+                    submit_btn="Ask",
                     max_lines=4,
                     elem_id="question",
                 )
@@ -261,6 +255,7 @@ def build_chat(
                     upload_key = key_box(assistant)
                     upload_status = gr.Markdown(KEY_PROMPT if keyed else "")
                     with gr.Accordion("Embed this chat", open=False):
+                        gr.Markdown(embed_rule(assistant.settings.origins))
                         snippets = gr.Code(language="html", label="Three ways to embed", interactive=False)
 
         if not compact:
@@ -273,7 +268,7 @@ def build_chat(
             [textbox, chatbot, positions, visitor, current, page, selected],
             [textbox, chatbot, positions, visitor, current, conversation_list, last_answer],
             concurrency_limit=assistant.settings.max_concurrent_answers,
-        )
+        ).then(None, None, None, js=SHOW_ANSWER_JS)
         fresh = [chatbot, positions, current, conversation_list, title, last_answer]
         for button in (new, new_top):
             button.click(lambda: ([], [], "", None, "", ""), None, fresh)
@@ -310,6 +305,8 @@ def build_chat(
             listed = gr.update(choices=choices, value=current or None)
             return visitor, current, messages, positions, listed, title
 
+        if not compact:
+            demo.load(None, None, None, js=PAGE_READY_JS)
         demo.load(
             restore,
             [visitor, current, page],
@@ -366,23 +363,26 @@ def article_choices(assistant: Assistant) -> list[tuple[str, str]]:
         return []
 
 
-def embed_snippets(base: str) -> str:
-    return f"""<!-- 1. A floating chat button (options: data-title, data-position="left|right",
-     data-color, data-open="true") -->
-<script src="{base}/widget.js" data-title="Ask the articles" async></script>
-
-<!-- 2. A plain iframe -->
-<iframe src="{base}/embed/" title="News assistant" style="width:100%;height:640px;border:0"></iframe>
-
-<!-- 3. Gradio's web component -->
-<script type="module" src="https://gradio.s3-us-west-2.amazonaws.com/{_gradio_version()}/gradio.js"></script>
-<gradio-app src="{base}/embed/"></gradio-app>"""
-
-
-def _gradio_version() -> str:
-    import gradio
-
-    return gradio.__version__
-
-
 COPY_JS = "(text) => { if (text) { navigator.clipboard.writeText(text); } return []; }"
+# once the page is built: the conversations sidebar opens by itself on a wide screen only (on a phone
+# it would cover the chat), and each group of choices is named by its label for screen readers
+PAGE_READY_JS = """() => {
+  const toggle = document.querySelector(".sidebar .toggle-button");
+  if (toggle && window.innerWidth >= 900) { toggle.click(); }
+  document.querySelectorAll("fieldset:not([aria-label])").forEach((group) => {
+    const label = group.querySelector('[data-testid="block-info"]');
+    if (label) { group.setAttribute("aria-label", label.textContent.trim()); }
+  });
+  return [];
+}"""
+# the newest answer's first line in view, not its end (with the sources open, the end is far below)
+SHOW_ANSWER_JS = """() => {
+  const answers = document.querySelectorAll('[data-testid="bot"]');
+  const answer = answers[answers.length - 1];
+  let box = answer && answer.parentElement;
+  while (box && box.scrollHeight <= box.clientHeight + 1) { box = box.parentElement; }
+  if (box && box !== document.documentElement && box !== document.body) {
+    box.scrollTop += answer.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+  }
+  return [];
+}"""
