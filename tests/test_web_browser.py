@@ -157,7 +157,8 @@ def test_widget_fills_a_phone_screen(browser, widget_page):
         phone.goto(widget_page)
         phone.locator("#news-assistant-button").click()
         panel = phone.locator("#news-assistant-panel")
-        expect(panel.locator("iframe")).to_be_visible()
+        chat = phone.frame_locator("#news-assistant-panel iframe").get_by_test_id("textbox")
+        expect(chat).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
         assert panel.bounding_box() == {"x": 0, "y": 0, "width": 390, "height": 844}
         expect(phone.get_by_role("button", name="Close")).to_be_visible()
         screenshot(phone, "widget-phone.png")

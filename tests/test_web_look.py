@@ -70,10 +70,10 @@ def test_a_phone_gets_the_question_box_on_its_first_screen(browser, web_server):
         expect(box).to_be_in_viewport(timeout=ANSWER_TIMEOUT_MS)
         expect(page.get_by_role("button", name="New conversation")).not_to_be_in_viewport()  # sidebar closed
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, "nothing wider than the screen"
-        screenshot(page, "phone.png")
         answer = ask(page, QUESTION)
         expect(answer).to_contain_text("Christopher Landau")
         expect(answer).to_be_in_viewport()
+        screenshot(page, "phone.png")
         page.get_by_role("button", name="Toggle Sidebar").click()
         expect(page.get_by_role("button", name="New conversation")).to_be_in_viewport()
     finally:

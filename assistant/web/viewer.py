@@ -16,6 +16,8 @@ from html import escape
 from urllib.parse import urlsplit
 
 MAX_SPANS = 20
+HEADING_CHARS = 80  # a plain-text heading is a line at most this long
+CLOSING = '.!?:"”’)»…'  # a line ending in one of these closes its sentence
 _HEADING = re.compile(r"[ \t]{0,3}(#{1,6})[ \t]+")
 _EMPHASIS = re.compile(r"(?<![\w*])(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1(?![\w*])")
 STYLE = """
@@ -100,27 +102,48 @@ again under another name since this link was made.</p>
 
 
 def _blocks(text: str) -> list[tuple[str, int, int]]:
-    """The text's blocks as (kind, start, end) offsets: "h2".."h4" for a Markdown heading line (its
-    marks left out), "p" for a run of lines between blank ones."""
+    """The text's blocks as (kind, start, end) offsets: a heading ("h2".."h4": a Markdown heading line,
+    its marks left out, or in plain text a short line with no closing punctuation that opens a block
+    and comes before a longer one), or a paragraph ("p"). A paragraph ends at a blank line or at a
+    line closing a sentence, so both one-paragraph-a-line text and hard-wrapped text read right."""
+    lines, offset = [], 0
+    for line in text.splitlines(keepends=True):
+        lines.append((offset, offset + len(line.rstrip("\r\n")), line.rstrip("\r\n")))
+        offset += len(line)
     blocks: list[tuple[str, int, int]] = []
     paragraph: list[int] = []  # start and end of the paragraph being gathered
-    offset = 0
-    for line in text.splitlines(keepends=True):
-        start, end = offset, offset + len(line.rstrip("\r\n"))
-        offset += len(line)
-        heading = _HEADING.match(line)
-        if not line.strip() or heading:
-            if paragraph:
-                blocks.append(("p", paragraph[0], paragraph[1]))
-                paragraph = []
-            if heading and line[heading.end() :].strip():
-                level = min(len(heading.group(1)) + 1, 4)
-                blocks.append((f"h{level}", start + heading.end(), end))
+
+    def close() -> None:
+        if paragraph:
+            blocks.append(("p", paragraph[0], paragraph[1]))
+            paragraph.clear()
+
+    for n, (start, end, line) in enumerate(lines):
+        words = line.strip()
+        following = lines[n + 1][2].strip() if n + 1 < len(lines) else ""
+        marked = _HEADING.match(line)
+        if not words or marked:
+            close()
+            if marked and line[marked.end() :].strip():
+                blocks.append((f"h{min(len(marked.group(1)) + 1, 4)}", start + marked.end(), end))
             continue
-        paragraph = [paragraph[0] if paragraph else start, end]
-    if paragraph:
-        blocks.append(("p", paragraph[0], paragraph[1]))
+        if not paragraph and _plain_heading(words, following):
+            blocks.append(("h3", start + len(line) - len(line.lstrip()), end))
+            continue
+        paragraph[:] = [paragraph[0] if paragraph else start, end]
+        if words[-1] in CLOSING:
+            close()
+    close()
     return blocks
+
+
+def _plain_heading(line: str, following: str) -> bool:
+    return (
+        len(line) <= HEADING_CHARS
+        and line[-1] not in CLOSING + ",;"
+        and len(following) > len(line)
+        and following[0].isupper()
+    )
 
 
 def _block_html(text: str, block: tuple[str, int, int], marks: list[Span], current: int) -> str:
