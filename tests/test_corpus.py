@@ -89,7 +89,11 @@ def test_content_hash_follows_text_and_metadata():
         (b"---\ntitle: x\n---\n   \n", ".txt", "has front matter but no article text"),
         (b"---\npublished: last week\n---\nText.", ".txt", "published date 'last week' is not YYYY-MM-DD"),
         (b"---\nthis line has no colon\n---\nText.", ".txt", "front matter line 2 is not 'key: value'"),
-        (b"a,b,c", ".csv", "unsupported file type '.csv'"),
+        (
+            b"a,b,c",
+            ".csv",
+            "unsupported file type '.csv'; articles are .htm, .html, .markdown, .md, .txt files",
+        ),
         (b"Harbour news\n\n" + b"a" * 9000 + b"\x00" * 500, ".txt", "looks like a binary file, not text"),
     ],
 )

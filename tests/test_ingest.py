@@ -8,7 +8,7 @@ from conftest import SEED_DOC_ID
 
 from assistant.cli import main
 from assistant.config import Settings
-from assistant.errors import IndexMismatchError
+from assistant.errors import AssistantError, IndexMismatchError
 from assistant.library.embeddings import Embedder
 from assistant.library.store import open_store
 from assistant.pipeline import Assistant
@@ -57,6 +57,28 @@ def test_changed_article_replaces_all_old_chunks(seeded, seed_dir):
     assert {c["content_hash"] for c in chunks}.isdisjoint(old_hashes)
     texts = " ".join(seeded.store.all_chunks()[1])
     assert "Jane Example" in texts and "Christopher Landau" not in texts
+
+
+def test_reindex_reads_the_file_again_and_keeps_the_article_searchable(seeded, seed_dir):
+    listed = {d["doc_id"]: d for d in seeded.library.documents()}[SEED_DOC_ID]
+    assert listed["chunks"] == 6 and listed["indexed"].endswith("+00:00")
+    unchanged = seeded.library.reindex(SEED_DOC_ID)  # the same text: chunked and embedded anew
+    assert unchanged.updated == [SEED_DOC_ID] and unchanged.chunks_written == 6
+    assert len(stored_chunks(seeded)) == 6, "replaced in place, none twice"
+
+    path = seed_dir / SEED_DOC_ID
+    path.write_text(path.read_text().replace("Christopher Landau", "Jane Example"))
+    assert seeded.library.reindex(SEED_DOC_ID).updated == [SEED_DOC_ID]
+    texts = " ".join(seeded.store.all_chunks()[1])
+    assert "Jane Example" in texts and "Christopher Landau" not in texts
+    assert seeded.library.reindex("no/such.txt") is None
+
+    path.unlink()
+    with pytest.raises(
+        AssistantError, match=f"{SEED_DOC_ID}: the file it was read from .* is gone; add it again"
+    ):
+        seeded.library.reindex(SEED_DOC_ID)
+    assert len(stored_chunks(seeded)) == 6, "a failed re-index leaves the article as it was"
 
 
 def test_prune_removes_articles_whose_files_are_gone(assistant, tmp_path):

@@ -4,6 +4,7 @@ the viewer shows an article as an article."""
 from html import unescape
 
 from assistant.answering.answer import Answer, AnswerSentence, Citation
+from assistant.web.documents import page_of
 from assistant.web.render import answer_html
 from assistant.web.viewer import article_page
 
@@ -138,3 +139,18 @@ def test_follow_up_shows_what_was_searched_and_a_refusal_its_closest_passage():
         Answer(question="q", answer="a", refused=True, mode="extractive", standalone_question="q")
     )
     assert "Searched for" not in plain and "Closest passage" not in plain
+
+
+def test_a_thousand_articles_page_and_search():
+    documents = [
+        {"doc_id": f"news/{n:04d}.txt", "title": f"Harbour report {n}", "source": "Wire" if n % 2 else "Post",
+         "published": "2026-01-02", "chunks": 3, "indexed": "2026-11-29T03:00:00+00:00"}
+        for n in range(1000)
+    ]  # fmt: skip
+    rows, page, pages, line = page_of(documents, "", 0)
+    assert (len(rows), page, pages) == (25, 0, 40) and line == "1,000 articles · page 1 of 40"
+    assert rows[0] == ["Harbour report 0", "Post", "2026-01-02", 3, "2026-11-29 03:00:00", "news/0000.txt"]
+    assert page_of(documents, "", 99)[1:3] == (39, 40), "past the end: the last page"
+    rows, _, _, line = page_of(documents, "REPORT 123", 0)
+    assert [r[0] for r in rows] == ["Harbour report 123"] and line.startswith("1 of 1,000 articles")
+    assert page_of(documents, "wire", 0)[2:] == (20, "500 of 1,000 articles · page 1 of 20")

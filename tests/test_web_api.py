@@ -74,6 +74,22 @@ def test_search_and_documents(client):
     assert missing.status_code == 404 and missing.json() == {"error": "no article 'no/such.txt'"}
 
 
+def test_reindex_reads_an_article_again_and_names_a_missing_one(client):
+    article = b"Tram times\n\nThe tram runs hourly."
+    added = client.post(
+        "/api/documents", params={"filename": "tram-times.txt"}, content=article,
+        headers={"content-type": "application/octet-stream"},
+    )  # fmt: skip
+    doc_id = added.json()["doc_id"]
+    again = client.post("/api/documents/reindex", json={"doc_id": doc_id})
+    assert again.json() == {"doc_id": doc_id, "status": "reindexed", "chunks_written": 1}
+    listed = {d["doc_id"]: d for d in client.get("/api/documents").json()}[doc_id]
+    assert listed["chunks"] == 1 and listed["indexed"]
+    missing = client.post("/api/documents/reindex", json={"doc_id": "no/such.txt"})
+    assert missing.status_code == 404 and missing.json() == {"error": "no article 'no/such.txt'"}
+    assert client.delete(f"/api/documents/{doc_id}").status_code == 200
+
+
 def test_feedback_is_stored_durably(client, web_server):
     body = {"rating": "down", "question": QUESTION, "answer": "x", "comment": "wrong person", "citations": []}
     response = client.post("/api/feedback", json=body)

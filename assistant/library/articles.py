@@ -77,6 +77,26 @@ class Library:
             self.resources.keywords_changed()
         return report
 
+    def reindex(self, doc_id: str) -> IngestReport | None:
+        """Read an article again from the file it came from (the kept file, for an upload) and chunk
+        and embed it anew, replacing its chunks in place; None when no such article is indexed."""
+        entry = self.resources.store.articles().get(doc_id)
+        if entry is None:
+            return None
+        source = Path(entry.path) if entry.path else None
+        if source is None or not source.is_file():
+            raise AssistantError(
+                f"{doc_id}: the file it was read from ({entry.path or 'not recorded'}) is gone; add it again"
+            )
+        try:
+            article = parse_article(source.read_bytes(), doc_id, suffix=source.suffix, path=str(source))
+        except (ArticleError, OSError) as exc:
+            raise AssistantError(f"{doc_id}: {exc}") from None
+        with self._write_lock:
+            report = ingest_articles([article], self.settings, self.resources.embedder, force=True)
+            self.resources.keywords_changed()
+        return report
+
     def remove_document(self, doc_id: str) -> bool:
         """Remove an article (chunks, full text and, for an upload, its kept file); False if absent."""
         store = self.resources.store

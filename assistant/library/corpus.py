@@ -109,7 +109,8 @@ def parse_article(data: bytes, doc_id: str, *, suffix: str, path: str = "") -> A
     """Turn the bytes of a .txt/.md/.html file into an Article (also used for uploads)."""
     suffix = suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise ArticleError(f"unsupported file type {suffix or '(none)'!r}")
+        supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
+        raise ArticleError(f"unsupported file type {suffix or '(none)'!r}; articles are {supported} files")
     if not data.strip():
         raise ArticleError("the file is empty")
     if b"\x00" in data:  # anywhere: a text with NUL bytes after its first pages is not text either

@@ -93,7 +93,7 @@ def ingest(
         files += [FoundFile(found.path, settings.index_dir.resolve()) for found in kept]
     store = open_store_for_writing(settings, manifest_for(settings, embedder), rebuild=rebuild)
     try:
-        run = _Run(store, embedder, settings, report)
+        run = _Run(store, embedder, settings, report, force=False)
 
         for found in tqdm(files, desc="ingest", unit="file", disable=not progress, file=sys.stderr):
             try:
@@ -119,13 +119,17 @@ def ingest(
     return report
 
 
-def ingest_articles(articles: Iterable[Article], settings: Settings, embedder: Embedder) -> IngestReport:
-    """Index articles that did not come from files (uploads, benchmarks); same rules as `ingest`."""
+def ingest_articles(
+    articles: Iterable[Article], settings: Settings, embedder: Embedder, *, force: bool = False
+) -> IngestReport:
+    """Index articles that did not come from files (uploads, benchmarks); same rules as `ingest`.
+    `force`: chunk and embed them again even when their indexed version is complete (a re-index);
+    the chunks are replaced in place, so nothing is missing while it runs."""
     started = time.perf_counter()
     report = IngestReport()
     store = open_store_for_writing(settings, manifest_for(settings, embedder))
     try:
-        run = _Run(store, embedder, settings, report)
+        run = _Run(store, embedder, settings, report, force=force)
         for article in articles:
             run.offer(article)
         run.flush()
@@ -138,7 +142,16 @@ def ingest_articles(articles: Iterable[Article], settings: Settings, embedder: E
 class _Run:
     """The state of one ingestion: what is indexed, what waits to be embedded."""
 
-    def __init__(self, store: Store, embedder: Embedder, settings: Settings, report: IngestReport):
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        settings: Settings,
+        report: IngestReport,
+        *,
+        force: bool = False,
+    ):
+        self.force = force
         self.store = store
         self.embedder = embedder
         self.settings = settings
@@ -151,7 +164,7 @@ class _Run:
     def offer(self, article: Article) -> None:
         self.report.notes.extend((article.path or article.doc_id, note) for note in article.notes)
         entry = self.indexed.get(article.doc_id)
-        if entry is not None and entry.is_complete(article.content_hash):
+        if entry is not None and entry.is_complete(article.content_hash) and not self.force:
             if article.doc_id not in self.documents:  # an index made before full texts were kept
                 self.store.put_documents([article])
             self.report.unchanged.append(article.doc_id)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -204,13 +205,14 @@ class Store:
         """Store the full texts of these articles, in one round trip."""
         if not articles:
             return
+        indexed = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         self.documents.upsert(
             ids=[a.doc_id for a in articles],
             embeddings=[[0.0]] * len(articles),
             documents=[a.text for a in articles],
             metadatas=[
                 {"title": a.title, "source": a.source, "published": a.published, "url": a.url,
-                 "content_hash": a.content_hash}
+                 "content_hash": a.content_hash, "indexed": indexed}
                 for a in articles
             ],
         )  # fmt: skip
@@ -237,9 +239,14 @@ class Store:
         return set(self.documents.get(include=[])["ids"])
 
     def list_documents(self) -> list[dict[str, Any]]:
-        """doc_id, title, source, published and url of every article, by title."""
+        """doc_id, title, source, published, url, when it was indexed (UTC; empty for an index made
+        before this was kept) and its chunks, of every article, by title."""
         page = self.documents.get(include=["metadatas"])
-        rows = [{"doc_id": i, **m} for i, m in zip(page["ids"], page["metadatas"], strict=True)]
+        chunks = {doc_id: sum(entry.found.values()) for doc_id, entry in self.articles().items()}
+        rows = [
+            {"doc_id": i, "indexed": "", **m, "chunks": chunks.get(i, 0)}
+            for i, m in zip(page["ids"], page["metadatas"], strict=True)
+        ]
         return sorted(rows, key=lambda row: (row["title"].lower(), row["doc_id"]))
 
     def get_document(self, doc_id: str) -> dict[str, Any] | None:

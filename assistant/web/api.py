@@ -86,6 +86,10 @@ class AskIn(Strict):
     conversation_id: str = Field(default="", max_length=64)  # history from, and turn to, this conversation
 
 
+class DocumentIn(Strict):
+    doc_id: str = Field(max_length=1000)
+
+
 class FeedbackIn(Strict):
     rating: Literal["up", "down"]
     question: str = Field(max_length=MAX_QUERY_CHARS * 2)
@@ -260,6 +264,15 @@ def create_app(assistant: Assistant, *, with_ui: bool = True, listen_host: str =
         status = "added" if report.added else "updated" if report.updated else "unchanged"
         notes = [note for _, note in report.notes]
         return {"doc_id": doc_id, "status": status, "chunks_written": report.chunks_written, "notes": notes}
+
+    @app.post("/api/documents/reindex", tags=["articles"], dependencies=[Depends(writer)])
+    def reindex(body: DocumentIn) -> dict:
+        """Read an article again from the file it came from and chunk and embed it anew (its chunks
+        are replaced in place, so it stays searchable). Needs a key."""
+        report = assistant.library.reindex(body.doc_id)
+        if report is None:
+            raise StarletteHTTPException(404, f"no article {body.doc_id!r}")
+        return {"doc_id": body.doc_id, "status": "reindexed", "chunks_written": report.chunks_written}
 
     @app.post("/api/upload-pass", status_code=204, tags=["articles"], dependencies=[Depends(writer)])
     def upload_pass(request: Request) -> Response:

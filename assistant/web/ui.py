@@ -21,6 +21,7 @@ from assistant.errors import AssistantError
 from assistant.pipeline import Assistant
 from assistant.records.conversations import Conversations
 from assistant.records.feedback import FeedbackLog
+from assistant.web.documents import article_choices, documents_tab
 from assistant.web.embedding import EMBED_HEAD, embed_rule, embed_snippets
 from assistant.web.evaluate import evaluate_tab
 from assistant.web.guard import Guard, client_host
@@ -150,6 +151,11 @@ def build_chat(
                 elif event.kind == "notice":
                     gr.Warning(event.text)
                 elif event.answer is not None:
+                    if selected and event.answer.refused:
+                        event.answer.warnings.append(
+                            f"Only the {len(selected)} article(s) chosen under \"Search only these "
+                            "articles\" were searched; clear that choice to search them all."
+                        )
                     messages[-1] = {"role": "assistant", "content": answer_html(event.answer)}
                     position, problem = history.keep(visitor, current, question, event.answer.to_json())
                     if problem:
@@ -245,10 +251,11 @@ def build_chat(
                 with gr.Column(scale=1):
                     selected.render()
                     keyed = bool(assistant.settings.keys)
+                    # any file is taken, so that a .pdf gets its own line saying why it is not
+                    # added (Gradio's own check shows a bare "Error" badge instead)
                     upload = gr.File(
                         label=f"Add articles ({', '.join(UPLOAD_TYPES)}, up to "
-                        f"{assistant.settings.max_upload_bytes // 1000:,} kB)",
-                        file_types=UPLOAD_TYPES,
+                        f"{_megabytes(assistant.settings.max_upload_bytes)})",
                         file_count="multiple",
                         visible=not keyed,  # with keys, shown once a valid one is typed
                     )
@@ -259,6 +266,9 @@ def build_chat(
                         snippets = gr.Code(language="html", label="Three ways to embed", interactive=False)
 
         if not compact:
+            with gr.Tab("Articles") as articles_tab:
+                list_articles, listed_articles = documents_tab(assistant, guard, selected)
+            articles_tab.select(list_articles, None, listed_articles)  # uploads may have added some
             with gr.Tab("Evaluate"):
                 evaluate_tab(assistant, guard)
 
@@ -353,14 +363,13 @@ def build_chat(
                 return gr.update(choices=article_choices(assistant)), embed_snippets(base)
 
             demo.load(on_load, None, [selected, snippets])
+            demo.load(list_articles, None, listed_articles)
     return demo
 
 
-def article_choices(assistant: Assistant) -> list[tuple[str, str]]:
-    try:
-        return [(f"{d['title']} ({d['doc_id']})", d["doc_id"]) for d in assistant.library.documents()]
-    except AssistantError:
-        return []
+def _megabytes(size: int) -> str:
+    """A size as Gradio states its upload limit: in MB (10^6 bytes)."""
+    return f"{size / 1_000_000:g} MB"
 
 
 COPY_JS = "(text) => { if (text) { navigator.clipboard.writeText(text); } return []; }"
