@@ -180,3 +180,20 @@ def test_the_readmes_front_matter_example_parses():
 def test_front_matter_comments_are_read_as_yaml_reads_them(line, value):
     article = parse_article(f"---\n{line}\n---\nText.".encode(), "x.md", suffix=".md")
     assert article.title == value
+
+
+@pytest.mark.parametrize(
+    ("text", "suffix", "title"),
+    [
+        ("Harbour news\n\nThe ferry leaves at nine.", ".txt", "Harbour news"),
+        ("# Harbour news\n\nThe ferry leaves at nine.", ".md", "Harbour news"),
+        ("The ferry leaves at nine. Tickets cost twelve euros.", ".txt", "untitled (ferry.txt)"),
+        ("Jul 14, 2018 ... the ferry, which leaves,\nwas late again.", ".txt", "untitled (ferry.txt)"),
+        ("A first line of more than a hundred and twenty characters is text and not a title, "
+         "whatever it ends with and whatever follows it\nMore.", ".txt", "untitled (ferry.txt)"),
+    ],
+)  # fmt: skip
+def test_an_article_without_a_title_is_untitled_with_its_file_name_not_a_fragment(text, suffix, title):
+    assert parse_article(text.encode(), f"news/ferry{suffix}", suffix=suffix).title == title.replace(
+        "ferry.txt", f"ferry{suffix}"
+    )

@@ -20,6 +20,7 @@ TEXT_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 SUPPORTED_SUFFIXES = set(TEXT_SUFFIXES) | HTML_SUFFIXES
 MAX_TITLE_CHARS = 200
+TITLE_LINE_CHARS = 120  # a first line longer than this is text, not a title
 MIN_HTML_WORDS = 10
 FRONT_MATTER_KEYS = {"title", "source", "published", "url"}
 EARLIEST_DATE = "1800-01-01"
@@ -132,7 +133,7 @@ def parse_article(data: bytes, doc_id: str, *, suffix: str, path: str = "") -> A
     return Article(
         doc_id=doc_id,
         text=text,
-        title=meta.get("title") or _first_line_title(text),
+        title=meta.get("title") or _first_line_title(text, doc_id),
         format=fmt,
         source=meta.get("source", ""),
         published=_check_date(meta.get("published", "")),
@@ -161,7 +162,7 @@ def _parse_html(html: str, doc_id: str, path: str) -> Article:
     meta = trafilatura.extract_metadata(
         html, date_config={"original_date": True, "min_date": EARLIEST_DATE, "max_date": LATEST_DATE}
     )
-    title = (meta.title if meta else "") or _first_line_title(text)
+    title = (meta.title if meta else "") or _first_line_title(text, doc_id)
     published, notes = _html_date(html, meta.date if meta else None)
     return Article(
         doc_id=doc_id,
@@ -236,9 +237,17 @@ def _front_matter_value(value: str) -> str:
     return re.split(r"(?:^|\s)#", value, maxsplit=1)[0].strip()
 
 
-def _first_line_title(text: str) -> str:
-    first = text.strip().splitlines()[0]
-    return first.lstrip("#").strip()[:MAX_TITLE_CHARS]
+def _first_line_title(text: str, doc_id: str) -> str:
+    """The title an article without one gets: its first line when that reads as a title (a Markdown
+    heading, or a short line with no closing punctuation before more text), else "untitled" and the
+    file name, never a sentence fragment."""
+    lines = text.strip().splitlines()
+    first = lines[0].strip()
+    if first.startswith("#") and first.lstrip("#").strip():
+        return first.lstrip("#").strip()[:MAX_TITLE_CHARS]
+    if len(first) <= TITLE_LINE_CHARS and first[-1] not in ".!?,;:…" and len(lines) > 1:
+        return first
+    return f"untitled ({Path(doc_id).name})"
 
 
 def day(value: str) -> str:
