@@ -153,8 +153,8 @@ def build_chat(
                 elif event.answer is not None:
                     if selected and event.answer.refused:
                         event.answer.warnings.append(
-                            f"Only the {len(selected)} article(s) chosen under \"Search only these "
-                            "articles\" were searched; clear that choice to search them all."
+                            f'Only the {len(selected)} article(s) chosen under "Search only these '
+                            'articles" were searched; clear that choice to search them all.'
                         )
                     messages[-1] = {"role": "assistant", "content": answer_html(event.answer)}
                     position, problem = history.keep(visitor, current, question, event.answer.to_json())
