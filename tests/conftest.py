@@ -4,11 +4,14 @@ loopback), settings pointing into tmp_path, and a copy of the seed articles."""
 from __future__ import annotations
 
 import contextlib
+import http.server
+import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import uuid
@@ -71,6 +74,48 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
     return load_embedder(Settings())
+
+
+class _SlowLLM(http.server.BaseHTTPRequestHandler):
+    """An OpenAI-compatible endpoint that streams `words` words, one every `pause_s` seconds, or with
+    no words never answers at all."""
+
+    words = 0
+    pause_s = 0.4
+
+    def do_POST(self):  # noqa: N802 - the handler's name
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        if not self.words:
+            time.sleep(30)
+            return
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.end_headers()
+        chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "slow",
+                 "choices": [{"index": 0, "delta": {"content": "word "}, "finish_reason": None}]}  # fmt: skip
+        with contextlib.suppress(OSError):
+            for _ in range(self.words):
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.flush()
+                time.sleep(self.pause_s)
+            self.wfile.write(b"data: [DONE]\n\n")
+
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def slow_llm(words: int, pause_s: float = 0.4):
+    """A slow LLM server on loopback (see `_SlowLLM`); yields its /v1 URL."""
+    handler = type("Handler", (_SlowLLM,), {"words": words, "pause_s": pause_s})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def saved_feedback(index_dir: Path) -> list[dict]:

@@ -6,19 +6,16 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import http.server
-import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import SCRIPT, SEEDS, cli, free_port, serving, stop, wait_for_http
+from conftest import SCRIPT, SEEDS, cli, free_port, serving, slow_llm, stop, wait_for_http
 
 from assistant.config import Settings
 from assistant.library.store import Store, open_store
@@ -257,51 +254,15 @@ def _fail_with(code: int):
     return fail
 
 
-class _SlowLLM(http.server.BaseHTTPRequestHandler):
-    """An OpenAI-compatible endpoint that either never answers or trickles a word every 0.4 s."""
-
-    trickle = False
-
-    def do_POST(self):  # noqa: N802 - the handler's name
-        self.rfile.read(int(self.headers.get("content-length", 0)))
-        if not self.trickle:
-            time.sleep(30)
-            return
-        self.send_response(200)
-        self.send_header("content-type", "text/event-stream")
-        self.end_headers()
-        chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "slow",
-                 "choices": [{"index": 0, "delta": {"content": "word "}, "finish_reason": None}]}  # fmt: skip
-        with contextlib.suppress(OSError):
-            for _ in range(75):
-                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-                self.wfile.flush()
-                time.sleep(0.4)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.mark.parametrize("trickle", [False, True], ids=["never answers", "too slow"])
 def test_an_llm_slower_than_the_timeout_gives_the_extractive_answer_in_time(tmp_path, embedder, trickle):
     Assistant(Settings(index_dir=tmp_path / "index"), embedder).library.ingest([SEEDS])
-    handler = type("Handler", (_SlowLLM,), {"trickle": trickle})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        settings = Settings(
-            index_dir=tmp_path / "index",
-            llm_url=f"http://127.0.0.1:{server.server_address[1]}/v1",
-            llm_model="slow",
-            llm_timeout_s=2.0,
-        )
+    with slow_llm(words=75 if trickle else 0) as url:
+        settings = Settings(index_dir=tmp_path / "index", llm_url=url, llm_model="slow", llm_timeout_s=2.0)
         assistant = Assistant(settings, embedder)
         started = time.monotonic()
         answer = assistant.ask(QUESTION)
         took = time.monotonic() - started
-    finally:
-        server.shutdown()
     assert answer.mode == "extractive" and "Landau" in answer.answer
     assert any("showing the offline extractive answer" in w for w in answer.warnings)
     assert took < 2.0 + 3.0, took  # the timeout, plus the extractive answer with room to spare

@@ -1,8 +1,9 @@
-"""Stored conversations in a real browser: a conversation outlives a reload and a server restart and
-goes on with its context; the list switches, renames and deletes; the widget keeps its own."""
+"""Conversations in a real browser: a conversation outlives a reload and a server restart and goes on
+with its context; the list switches, renames and deletes; another visitor sees none of them; two
+visitors are answered side by side."""
 
 from browsing import ANSWER_TIMEOUT_MS, ask, screenshot
-from conftest import free_port, seeded_server
+from conftest import free_port, seeded_server, slow_llm
 from playwright.sync_api import expect
 
 FIRST = "Why is Marco Rubio not attending the NATO meeting?"
@@ -82,3 +83,30 @@ def test_another_visitor_sees_none_of_them(browser, web_server):
     finally:
         first.close()
         second.close()
+
+
+def test_two_visitors_are_answered_side_by_side(browser, tmp_path_factory, embedder):
+    """With an LLM that takes 8 s an answer, both chats stream at once: each shows words while the
+    other is unfinished (one at a time, the second would show nothing until the first ended)."""
+    with slow_llm(words=20, pause_s=0.4) as url:
+        env = {"ASSISTANT_LLM_URL": url, "ASSISTANT_LLM_MODEL": "slow", "ASSISTANT_LLM_TIMEOUT_S": "60"}
+        with seeded_server(tmp_path_factory.mktemp("together"), embedder, env) as server:
+            contexts = [browser.new_context() for _ in range(2)]
+            try:
+                pages = [context.new_page() for context in contexts]
+                boxes = []
+                for page in pages:
+                    page.goto(server.url + "/")
+                    boxes.append(page.get_by_role("textbox", name="Your question"))
+                    expect(boxes[-1]).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+                for box in boxes:
+                    box.fill(FIRST)
+                    box.press("Enter")
+                for page in pages:
+                    expect(page.get_by_test_id("bot").last).to_contain_text("word word", timeout=6_000)
+                assert [page.locator(".answer").count() for page in pages] == [0, 0], "both still streaming"
+                for page in pages:
+                    expect(page.locator(".answer")).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
+            finally:
+                for context in contexts:
+                    context.close()
