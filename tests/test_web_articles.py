@@ -21,11 +21,13 @@ def test_uploads_say_what_became_of_each_file_and_the_list_opens_reindexes_and_r
     page.goto(web_server.url + "/")
     (tmp_path / "ferry-times.txt").write_text("Ferry times\n\n" + FERRY)
     (tmp_path / "annual-report.pdf").write_bytes(b"%PDF-1.4 not an article")
+    (tmp_path / "whole-archive.txt").write_text("Archive\n\n" + FERRY * 30_000)  # 2.6 MB, over 2 MB
     page.locator("input[type=file]").set_input_files(
-        [str(tmp_path / "ferry-times.txt"), str(tmp_path / "annual-report.pdf")]
+        [str(tmp_path / name) for name in ("ferry-times.txt", "annual-report.pdf", "whole-archive.txt")]
     )
     expect(page.get_by_text("ferry-times.txt: added")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
     expect(page.get_by_text("annual-report.pdf: unsupported file type '.pdf'; articles are")).to_be_visible()
+    expect(page.get_by_text("whole-archive.txt: 2.64 MB; articles may be up to 2 MB")).to_be_visible()
     assert page.get_by_text("Error", exact=True).count() == 0, "no bare error badge"
 
     table = open_articles(page)

@@ -26,8 +26,8 @@ from assistant.web.embedding import EMBED_HEAD, embed_rule, embed_snippets
 from assistant.web.evaluate import evaluate_tab
 from assistant.web.guard import Guard, client_host
 from assistant.web.history import ChatHistory, browser_states, error_message, shown_as_gradio_error
-from assistant.web.keys import KEY_PROMPT, UPLOAD_PASS_JS, WRITE_REFUSED, key_box, may_write
-from assistant.web.render import answer_html, plain_text, shown
+from assistant.web.render import answer_html, plain_text
+from assistant.web.uploads import gradio_upload_limit, upload_area
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -37,7 +37,6 @@ EXAMPLES = [
     "Which countries expressed concerns about the draft peace plan?",
     "On what date is the meeting?",
 ]
-UPLOAD_TYPES = [".txt", ".md", ".html", ".htm"]
 UPLOAD_CLEANUP_S = 1800  # Gradio's temporary copies of uploaded files live at most about this long
 CSS = (STATIC / "chat.css").read_text()
 
@@ -103,7 +102,9 @@ def _build_chats(assistant: Assistant, feedback: FeedbackLog, history: ChatHisto
     import gradio as gr
 
     host = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    limit = assistant.settings.max_upload_bytes
+    # Gradio refuses a larger file itself, with a bare "Error" badge: up to this ceiling the upload
+    # reaches the handler, which says in a line of its own that the file is over the limit
+    limit = gradio_upload_limit(assistant.settings.max_upload_bytes)
     # run history off: Gradio would keep every call's inputs, the API key field among them, in the
     # browser and show them at /gradio_api/runs
     for path, compact in (("/embed", True), ("", False)):
@@ -250,17 +251,7 @@ def build_chat(
             if not compact:
                 with gr.Column(scale=1):
                     selected.render()
-                    keyed = bool(assistant.settings.keys)
-                    # any file is taken, so that a .pdf gets its own line saying why it is not
-                    # added (Gradio's own check shows a bare "Error" badge instead)
-                    upload = gr.File(
-                        label=f"Add articles ({', '.join(UPLOAD_TYPES)}, up to "
-                        f"{_megabytes(assistant.settings.max_upload_bytes)})",
-                        file_count="multiple",
-                        visible=not keyed,  # with keys, shown once a valid one is typed
-                    )
-                    upload_key = key_box(assistant)
-                    upload_status = gr.Markdown(KEY_PROMPT if keyed else "")
+                    upload_area(assistant, guard, selected)
                     with gr.Accordion("Embed this chat", open=False):
                         gr.Markdown(embed_rule(assistant.settings.origins))
                         snippets = gr.Code(language="html", label="Three ways to embed", interactive=False)
@@ -325,39 +316,6 @@ def build_chat(
 
         if not compact:
 
-            def add_files(files: list | None, key: str, request: gr.Request, progress=gr.Progress()):  # noqa: B008
-                if not may_write(guard, request, key):
-                    return WRITE_REFUSED, gr.update(), None
-                lines = []
-                for path in progress.tqdm(files or [], desc="Indexing"):
-                    name = Path(path).name
-                    try:
-                        report = assistant.library.add_upload(name, Path(path).read_bytes())
-                    except AssistantError as exc:
-                        lines.append(f"- ✗ {escape(str(exc))}")
-                        continue
-                    done = "added" if report.added else "updated" if report.updated else "unchanged"
-                    if report.duplicates:
-                        done = f"same text as {report.duplicates[0][1]}"
-                    lines.append(f"- ✓ {escape(name)}: {done}")
-                    lines.extend(f"  - note: {shown(note)}" for _, note in report.notes)
-                return "\n".join(lines), gr.update(choices=article_choices(assistant)), None
-
-            upload.upload(add_files, [upload, upload_key], [upload_status, selected, upload])
-
-            def unlock(key: str, request: gr.Request):
-                """With keys set, the upload shows once a valid key is typed."""
-                if not key.strip():
-                    return gr.update(visible=False), KEY_PROMPT
-                if may_write(guard, request, key):
-                    return gr.update(visible=True), "Key accepted: add articles above."
-                return gr.update(visible=False), "That API key is not valid."
-
-            if keyed:
-                # the upload is checked before any handler runs: the browser first trades the key
-                # for the upload pass (an HttpOnly cookie), then the upload is shown
-                upload_key.change(unlock, [upload_key], [upload, upload_status], js=UPLOAD_PASS_JS)
-
             def on_load(request: gr.Request):
                 base = str(request.request.base_url).rstrip("/") if request else ""
                 return gr.update(choices=article_choices(assistant)), embed_snippets(base)
@@ -365,11 +323,6 @@ def build_chat(
             demo.load(on_load, None, [selected, snippets])
             demo.load(list_articles, None, listed_articles)
     return demo
-
-
-def _megabytes(size: int) -> str:
-    """A size as Gradio states its upload limit: in MB (10^6 bytes)."""
-    return f"{size / 1_000_000:g} MB"
 
 
 COPY_JS = "(text) => { if (text) { navigator.clipboard.writeText(text); } return []; }"
