@@ -177,6 +177,12 @@ def test_widget_on_a_site_not_allowed_says_so(page, web_server, tmp_path):
         expect(alert).to_contain_text("ASSISTANT_EMBED_ORIGINS")
         assert page.locator("#news-assistant-panel iframe").count() == 0, "no broken frame"
 
+    page.goto(web_server.url + "/")  # the chat's embedding panel says the same
+    page.get_by_text("Embed this chat").click()
+    expect(page.get_by_text("Another site can show this chat only if its origin")).to_contain_text(
+        f"ASSISTANT_EMBED_ORIGINS on this server; now: http://127.0.0.1:{web_server.page_port}"
+    )
+
 
 def test_scripts_in_articles_never_run(page, web_server, tmp_path):
     page.goto(web_server.url + "/")
@@ -278,6 +284,17 @@ def test_keys_guard_uploads_and_the_chat_is_rate_limited(page, tmp_path, embedde
         box.press("Enter")
         refusal = page.get_by_test_id("bot").last.locator(".error")
         expect(refusal).to_contain_text("Too many questions from here", timeout=ANSWER_TIMEOUT_MS)
+
+        page.get_by_role("tab", name="Articles").click()  # removing one needs the key there too
+        page.locator("#articles").get_by_text("uploads/lighthouse.txt").last.click()
+        page.get_by_role("button", name="Remove").click()
+        outcome = page.locator("#article-outcome")
+        expect(outcome).to_contain_text("Re-indexing and removing articles need the API key")
+        page.get_by_label("API key (needed to change the index or run evaluations)").filter(
+            visible=True
+        ).fill(key)
+        page.get_by_role("button", name="Remove").click()
+        expect(outcome).to_contain_text("Removed uploads/lighthouse.txt.")
 
 
 def test_another_page_cannot_plant_articles_or_read_the_chat(page, web_server, tmp_path):

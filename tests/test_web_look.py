@@ -97,3 +97,16 @@ def test_what_a_screen_reader_announces_has_a_name(page, web_server):
              .map((e) => e.outerHTML.slice(0, 120))"""
     )
     assert unnamed == [], "controls without a name"
+
+
+def test_a_new_answer_is_shown_from_its_first_line(browser, web_server):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    try:
+        page = context.new_page()
+        page.goto(web_server.url + "/")
+        for question in ("Why is Marco Rubio not attending the NATO meeting?", "Who used to speak for NATO?"):
+            ask(page, question).locator("details.sources summary").click()  # long answers above
+        newest = ask(page, QUESTION)
+        expect(newest.locator("p").first).to_be_in_viewport(ratio=1)
+    finally:
+        context.close()
