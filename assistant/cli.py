@@ -38,8 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    ingest = commands.add_parser("ingest", help="index articles (.txt, .md, .html files or folders)")
-    ingest.add_argument("paths", nargs="*", type=Path, help=f"default: {DEFAULT_INGEST_PATH}/")
+    ingest = commands.add_parser(
+        "ingest", help="index articles: .txt, .md, .html files or folders, and URLs of pages, feeds, sitemaps"
+    )
+    ingest.add_argument("paths", nargs="*", metavar="PATH_OR_URL", help=f"default: {DEFAULT_INGEST_PATH}/")
     ingest.add_argument("--rebuild", action="store_true", help="start from an empty index")
     ingest.add_argument(
         "--prune", action="store_true", help="remove articles whose files under PATHS are gone"

@@ -120,6 +120,9 @@ class Settings(BaseSettings):
     )
     max_connections: int = _setting(200, "Connections `assistant serve` holds at once; more get a 503.")
     evals_dir: Path = _setting(Path("evals"), "Question sets offered by the web UI's Evaluate tab.")
+    fetch_timeout_s: float = _setting(15.0, "Seconds a web page, feed or sitemap may take to arrive.")
+    fetch_max_bytes: int = _setting(5_000_000, "Largest web page, feed or sitemap read, once decompressed.")
+    fetch_concurrency: int = _setting(8, "Pages fetched at once when ingesting URLs (at most 2 per host).")
     database_url: str = _setting(
         "",
         "SQLAlchemy URL of the database of conversations and feedback; empty = SQLite in the index folder.",

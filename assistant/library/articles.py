@@ -15,8 +15,11 @@ from assistant.atomic import write_atomically
 from assistant.config import UPLOADS
 from assistant.errors import ArticleError, AssistantError
 from assistant.library.corpus import parse_article
+from assistant.library.crawl import crawl
+from assistant.library.fetch import Fetcher
 from assistant.library.ingest import IngestReport, ingest, ingest_articles
 from assistant.library.resources import Resources
+from assistant.library.urls import is_url
 
 
 class Library:
@@ -27,18 +30,49 @@ class Library:
 
     def ingest(
         self,
-        paths: Iterable[Path],
+        paths: Iterable[Path | str],
         *,
         rebuild: bool = False,
         prune: bool = False,
         progress: bool = False,
+        allow_private: bool = True,
     ) -> IngestReport:
-        """Index article files and folders (see `ingest.ingest`)."""
+        """Index article files and folders (see `ingest.ingest`) and URLs of article pages, feeds
+        and sitemaps (see `crawl`). `allow_private`: URLs may name private and loopback addresses
+        (the operator's own command line may; a server fetching for a browser user may not)."""
+        items = [str(p) for p in paths]
+        urls = [item for item in items if is_url(item)]
+        files = [Path(item) for item in items if not is_url(item)]
         with self._write_lock:  # not beside an upload or a removal of this process
-            report = ingest(
-                paths, self.settings, self.resources.embedder, rebuild=rebuild, prune=prune, progress=progress
-            )
+            report = IngestReport()
+            if files or rebuild or not urls:
+                report = ingest(
+                    files,
+                    self.settings,
+                    self.resources.embedder,
+                    rebuild=rebuild,
+                    prune=prune,
+                    progress=progress,
+                )
+            if urls:
+                report.merge(self._ingest_urls(urls, allow_private))
             self.resources.close()  # store and keywords are opened anew on the next use
+        return report
+
+    def _ingest_urls(self, urls: list[str], allow_private: bool) -> IngestReport:
+        settings = self.settings
+        fetcher = Fetcher(
+            timeout_s=settings.fetch_timeout_s,
+            max_bytes=settings.fetch_max_bytes,
+            allow_private=allow_private,
+        )
+        try:
+            articles, failed, notes = crawl(urls, fetcher, workers=settings.fetch_concurrency)
+        finally:
+            fetcher.close()
+        report = ingest_articles(articles, settings, self.resources.embedder)
+        report.failed[:0] = failed
+        report.notes[:0] = notes
         return report
 
     def add_upload(self, filename: str, data: bytes) -> IngestReport:

@@ -46,6 +46,13 @@ class IngestReport:
     chunks_written: int = 0
     seconds: float = 0.0
 
+    def merge(self, other: IngestReport) -> None:
+        """Add another run's outcome to this one (files, then URLs, in one command)."""
+        for name in ("added", "updated", "unchanged", "removed", "duplicates", "failed", "notes"):
+            getattr(self, name).extend(getattr(other, name))
+        self.chunks_written += other.chunks_written
+        self.seconds += other.seconds
+
     @property
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed)
