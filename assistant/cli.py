@@ -8,7 +8,7 @@ import logging
 import sys
 import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import AssistantError, DateFilterError
 from assistant.modes import ANSWER_MODES, RETRIEVERS, AnswerMode
@@ -163,9 +163,19 @@ def main(argv: list[str] | None = None) -> int:
 
 def _ingest(assistant: Assistant, args: argparse.Namespace) -> int:
     paths = args.paths or [DEFAULT_INGEST_PATH]
+    history, validators = _fetch_history(assistant, paths)
     report = assistant.library.ingest(
-        paths, rebuild=args.rebuild, prune=args.prune, progress=not args.quiet and sys.stderr.isatty()
+        paths,
+        rebuild=args.rebuild,
+        prune=args.prune,
+        progress=not args.quiet and sys.stderr.isatty(),
+        validators=validators,
     )
+    if history is not None:
+        try:
+            history.save(validators)
+        except AssistantError as exc:
+            print(f"note: what the URLs answered was not kept ({exc}); next time they are fetched whole")
     for path, reason in report.failed:
         print(f"failed: {path}: {reason}", file=sys.stderr)
     for path, note in report.notes:
@@ -174,6 +184,24 @@ def _ingest(assistant: Assistant, args: argparse.Namespace) -> int:
         print(f"duplicate: {doc_id} has the same text as {original}; indexed once", file=sys.stderr)
     print(report.summary())
     return EXIT_FAILED_ITEMS if report.failed else 0
+
+
+def _fetch_history(assistant: Assistant, paths: list) -> tuple[Any, dict | None]:
+    """For URLs: what they answered last time, from the project's database, so that an unchanged
+    feed or page answers 304 (without the database, everything is fetched whole)."""
+    from assistant.library.urls import is_url
+
+    if not any(is_url(str(p)) for p in paths):
+        return None, None
+    from assistant.records.database import Database, database_url
+    from assistant.records.fetches import FetchHistory
+
+    history = FetchHistory(Database(database_url(assistant.settings)))
+    try:
+        return history, history.load()
+    except AssistantError as exc:
+        print(f"note: {exc}; every URL is fetched whole", file=sys.stderr)
+        return None, None
 
 
 def _search(assistant: Assistant, args: argparse.Namespace) -> int:

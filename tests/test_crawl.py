@@ -4,6 +4,7 @@ and tracking parameters, a robots.txt, and every bad case; nothing reaches outsi
 
 import contextlib
 import gzip
+import hashlib
 import http.server
 import threading
 
@@ -48,12 +49,21 @@ class Site(http.server.SimpleHTTPRequestHandler):
     """Serves `routes` (path -> (status, content type, body, extra headers)); logs every path asked."""
 
     routes: dict = {}
-    asked: list = []
+    asked: list = []  # every path asked for
+    answered: list = []  # (path, status): the server's log
 
     def do_GET(self):  # noqa: N802
         self.asked.append(self.path)
         route = self.path.split("?")[0]  # like most sites: unknown query parameters change nothing
         status, kind, body, headers = self.routes.get(route, (404, "text/plain", b"not found", {}))
+        tag = f'"{hashlib.sha1(body).hexdigest()[:16]}"'
+        if status == 200 and self.headers.get("If-None-Match") == tag:
+            self.answered.append((route, 304))
+            self.send_response(304)
+            self.end_headers()
+            return
+        self.answered.append((route, status))
+        headers = {"ETag": tag, **headers} if status == 200 else headers
         self.send_response(status)
         self.send_header("content-type", kind)
         for name, value in headers.items():
@@ -70,7 +80,7 @@ class Site(http.server.SimpleHTTPRequestHandler):
 def site(routes_for):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    handler = type("Handler", (Site,), {"routes": routes_for(base), "asked": []})
+    handler = type("Handler", (Site,), {"routes": routes_for(base), "asked": [], "answered": []})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -148,6 +158,11 @@ def news_site(base: str) -> dict:
     }
 
 
+def run(urls: list[str], fetcher: Fetcher):
+    found = crawl(urls, fetcher)
+    return found.articles, found.failed, found.notes
+
+
 def fetcher(**options) -> Fetcher:
     return Fetcher(allow_private=True, **options)
 
@@ -166,7 +181,7 @@ def test_urls_are_normalised_and_pages_name_their_canonical_address():
 def test_a_feed_an_atom_feed_and_a_sitemap_index_give_their_articles_with_dates(tmp_path):
     with site(news_site) as (base, handler):
         urls = [f"{base}/feed.xml", f"{base}/atom.xml", f"{base}/sitemap-index.xml"]
-        articles, failed, notes = crawl(urls, fetcher())
+        articles, failed, notes = run(urls, fetcher())
     found = {a.doc_id: a for a in articles}
     assert set(found) == {
         f"{base}/news/ferry",
@@ -207,7 +222,7 @@ def test_every_bad_url_is_one_line_naming_it_and_the_rest_carries_on():
             closed: "cannot connect",
             "http://no-such-host.invalid/": "",
         }
-        articles, failed, _ = crawl([*bad, f"{base}/news/tram"], fetcher(timeout_s=5))
+        articles, failed, _ = run([*bad, f"{base}/news/tram"], fetcher(timeout_s=5))
     assert [a.title for a in articles] == ["Night tram returns"]
     reasons = dict(failed)
     assert set(reasons) == set(bad)
@@ -219,7 +234,7 @@ def test_every_bad_url_is_one_line_naming_it_and_the_rest_carries_on():
 def test_a_feed_of_ten_thousand_entries_is_read_to_a_limit_with_a_note(monkeypatch):
     monkeypatch.setattr("assistant.library.crawl.MAX_ENTRIES", 3)
     with site(news_site) as (base, handler):
-        articles, failed, notes = crawl([f"{base}/huge.xml"], fetcher())
+        articles, failed, notes = run([f"{base}/huge.xml"], fetcher())
     assert notes == [(f"{base}/huge.xml", "the feed lists 10,000 articles; the newest 3 are read")]
     assert len([p for p in handler.asked if p.startswith("/news/many-")]) == 3
     assert len(failed) == 3 and MAX_ENTRIES == 1000  # those pages do not exist here
@@ -227,7 +242,7 @@ def test_a_feed_of_ten_thousand_entries_is_read_to_a_limit_with_a_note(monkeypat
 
 def test_a_server_fetching_for_a_browser_user_refuses_its_own_network():
     with site(news_site) as (base, _):
-        articles, failed, _ = crawl([f"{base}/news/tram"], Fetcher(allow_private=False))
+        articles, failed, _ = run([f"{base}/news/tram"], Fetcher(allow_private=False))
     assert articles == []
     assert failed == [(f"{base}/news/tram", "127.0.0.1 is a private or loopback address; not fetched")]
 
@@ -256,3 +271,33 @@ def _no_proxy(monkeypatch):
     """The tests' server is on loopback: no proxy from the environment stands in the way."""
     for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
         monkeypatch.delenv(name, raising=False)
+
+
+def pages(handler) -> list[tuple[str, int]]:
+    """The server's log, less robots.txt (read once a run)."""
+    return [(path, status) for path, status in handler.answered if path != "/robots.txt"]
+
+
+def test_a_second_run_fetches_only_what_changed_and_a_changed_article_is_replaced(tmp_path):
+    index = str(tmp_path / "index")
+    with site(news_site) as (base, handler):
+        first = cli("--index-dir", index, "ingest", f"{base}/feed.xml")
+        assert "articles: 2 added" in first.stdout, first.stderr
+        handler.answered.clear()
+        second = cli("--index-dir", index, "ingest", f"{base}/feed.xml")
+        assert pages(handler) == [("/feed.xml", 304)], "the feed has not changed: nothing else is read"
+        assert "1 URLs not modified since the last fetch" in second.stdout
+        assert second.returncode == 0
+
+        changed = page("Ferry timetable changes", "Esperanza", f"{base}/news/ferry")
+        handler.routes["/news/ferry"] = (200, "text/html", changed.encode(), {})
+        feed = handler.routes["/feed.xml"]
+        handler.routes["/feed.xml"] = (200, feed[1], feed[2].replace(b"Undated notice", b"Notice"), {})
+        handler.answered.clear()
+        third = cli("--index-dir", index, "ingest", f"{base}/feed.xml")
+        assert sorted(pages(handler)) == [
+            ("/feed.xml", 200), ("/news/ferry", 200), ("/news/gone", 410), ("/news/notice", 304),
+        ]  # fmt: skip
+        assert "1 updated" in third.stdout
+        answer = cli("--index-dir", index, "search", "Esperanza", "--k", "1")
+        assert f"{base}/news/ferry" in answer.stdout

@@ -36,10 +36,13 @@ class Library:
         prune: bool = False,
         progress: bool = False,
         allow_private: bool = True,
+        validators: dict | None = None,
     ) -> IngestReport:
         """Index article files and folders (see `ingest.ingest`) and URLs of article pages, feeds
         and sitemaps (see `crawl`). `allow_private`: URLs may name private and loopback addresses
-        (the operator's own command line may; a server fetching for a browser user may not)."""
+        (the operator's own command line may; a server fetching for a browser user may not).
+        `validators`: the ETags and Last-Modified dates of earlier fetches, sent back so that what has
+        not changed answers 304 and is passed over; updated in place (see `fetch.Fetcher`)."""
         items = [str(p) for p in paths]
         urls = [item for item in items if is_url(item)]
         files = [Path(item) for item in items if not is_url(item)]
@@ -55,24 +58,26 @@ class Library:
                     progress=progress,
                 )
             if urls:
-                report.merge(self._ingest_urls(urls, allow_private))
+                report.merge(self._ingest_urls(urls, allow_private, validators))
             self.resources.close()  # store and keywords are opened anew on the next use
         return report
 
-    def _ingest_urls(self, urls: list[str], allow_private: bool) -> IngestReport:
+    def _ingest_urls(self, urls: list[str], allow_private: bool, validators: dict | None) -> IngestReport:
         settings = self.settings
         fetcher = Fetcher(
             timeout_s=settings.fetch_timeout_s,
             max_bytes=settings.fetch_max_bytes,
             allow_private=allow_private,
+            validators=validators,
         )
         try:
-            articles, failed, notes = crawl(urls, fetcher, workers=settings.fetch_concurrency)
+            found = crawl(urls, fetcher, workers=settings.fetch_concurrency)
         finally:
             fetcher.close()
-        report = ingest_articles(articles, settings, self.resources.embedder)
-        report.failed[:0] = failed
-        report.notes[:0] = notes
+        report = ingest_articles(found.articles, settings, self.resources.embedder)
+        report.failed[:0] = found.failed
+        report.notes[:0] = found.notes
+        report.not_modified.extend(found.unchanged)
         return report
 
     def add_upload(self, filename: str, data: bytes) -> IngestReport:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from assistant.errors import ArticleError
@@ -22,12 +22,19 @@ MAX_ENTRIES = 1000  # article links read from one feed or sitemap
 MAX_SITEMAP_DEPTH = 3  # sitemap indexes within sitemap indexes
 
 
-def crawl(
-    urls: list[str], fetcher: Fetcher, *, workers: int = 8
-) -> tuple[list[Article], list[tuple[str, str]], list[tuple[str, str]]]:
-    """The articles at `urls`: (articles, failures as (url, reason), notes as (url, note))."""
-    failed: list[tuple[str, str]] = []
-    notes: list[tuple[str, str]] = []
+@dataclass
+class Crawl:
+    articles: list[Article] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (url, reason)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (url, note)
+    unchanged: list[str] = field(default_factory=list)  # feeds and pages that answered 304
+
+
+def crawl(urls: list[str], fetcher: Fetcher, *, workers: int = 8) -> Crawl:
+    """The articles at `urls`, and what could not be read. A feed, sitemap or page unchanged since
+    the fetcher's last visit (304) is passed over: its articles are indexed already."""
+    result = Crawl()
+    failed, notes = result.failed, result.notes
     pages: dict[str, Entry] = {}  # normalised link -> its entry; the first listing naming it wins
     fetched_pages: dict[str, Fetched] = {}  # pages fetched while telling them from listings
     queue = [(url, 0) for url in urls]
@@ -39,6 +46,9 @@ def crawl(
         seen.add(normalise(url))
         try:
             fetched = fetcher.get(url)
+            if fetched.status == 304:
+                result.unchanged.append(url)
+                continue
             listing = read_listing(fetched, fetcher.max_bytes)
         except FetchError as exc:
             failed.append((url, _reason(url, exc)))
@@ -61,24 +71,27 @@ def crawl(
         for entry in entries[:MAX_ENTRIES]:
             pages.setdefault(normalise(entry.url), entry)
 
-    def read(key: str) -> Article | tuple[str, str]:
+    def read(key: str) -> Article | tuple[str, str] | str:
         entry = pages[key]
         try:
             fetched = fetched_pages.get(key) or fetcher.get(key)  # tracking parameters left out
+            if fetched.status == 304:
+                return key
             if read_listing(fetched, fetcher.max_bytes) is not None:
                 return entry.url, "a feed or sitemap where an article page was expected; not followed"
             return _article(fetched, entry)
         except (FetchError, ArticleError) as exc:
             return entry.url, _reason(entry.url, exc)
 
-    articles = []
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for outcome in pool.map(read, list(pages)):
             if isinstance(outcome, Article):
-                articles.append(outcome)
+                result.articles.append(outcome)
+            elif isinstance(outcome, str):
+                result.unchanged.append(outcome)
             else:
                 failed.append(outcome)
-    return articles, failed, notes
+    return result
 
 
 def _article(fetched: Fetched, entry: Entry) -> Article:

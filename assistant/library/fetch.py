@@ -49,7 +49,12 @@ class Fetcher:
         max_bytes: int = 5_000_000,
         allow_private: bool = False,
         user_agent: str = USER_AGENT,
+        validators: dict[str, dict[str, str]] | None = None,
     ) -> None:
+        """`validators`: what earlier fetches answered (url -> {"etag", "last_modified"}), sent back as
+        conditional requests (an unchanged URL answers 304, with no body) and updated as URLs
+        answer; the caller keeps it between runs."""
+        self.validators = validators if validators is not None else {}
         self.max_bytes = max_bytes
         self.allow_private = allow_private
         self.user_agent = user_agent
@@ -73,18 +78,28 @@ class Fetcher:
             if check_robots and not self._robots_allow(url):
                 agent = self.user_agent.split("/")[0]
                 raise FetchError(f"{url}: robots.txt does not allow {agent} to fetch it")
-            response = self._request(url)
+            known = self.validators.get(url, {}) if check_robots else {}
+            response = self._request(url, known)
             if response.status_code in (301, 302, 303, 307, 308) and "location" in response.headers:
                 url = str(httpx.URL(url).join(response.headers["location"]))
                 continue
+            if response.status_code == 304:
+                return Fetched(url, b"", "", 304)
             if response.status_code >= 400:
                 status = f"{response.status_code} {response.reason_phrase}".strip()
                 raise FetchError(f"{url}: the server answered {status}")
+            seen = {
+                "etag": response.headers.get("etag", ""),
+                "last_modified": response.headers.get("last-modified", ""),
+            }
+            if check_robots and any(seen.values()):
+                with self._lock:
+                    self.validators[url] = seen
             kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
             return Fetched(url, response.content, kind, response.status_code)
         raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects (a redirect loop?)")
 
-    def _request(self, url: str) -> httpx.Response:
+    def _request(self, url: str, known: dict[str, str]) -> httpx.Response:
         host = urlsplit(url).netloc.lower()
         with self._lock:
             gate = self._hosts.setdefault(host, threading.Semaphore(PER_HOST))
@@ -94,7 +109,12 @@ class Fetcher:
             if wait > 0:
                 time.sleep(wait)
             try:
-                with self.client.stream("GET", url) as response:
+                headers = {}
+                if known.get("etag"):
+                    headers["If-None-Match"] = known["etag"]
+                if known.get("last_modified"):
+                    headers["If-Modified-Since"] = known["last_modified"]
+                with self.client.stream("GET", url, headers=headers) as response:
                     body = bytearray()
                     for piece in response.iter_bytes():  # decompressed: a bomb stops at the limit
                         body += piece
@@ -137,7 +157,7 @@ class Fetcher:
         if robots is None:
             robots = urllib.robotparser.RobotFileParser()
             try:
-                found = self.get(f"{origin}/robots.txt", check_robots=False)
+                found = self.get(f"{origin}/robots.txt", check_robots=False)  # never conditional
                 robots.parse(found.content.decode("utf-8", "replace").splitlines())
             except FetchError:
                 robots.parse([])  # none, or unreachable: everything allowed

@@ -43,12 +43,22 @@ class IngestReport:
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (doc_id, indexed as)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     notes: list[tuple[str, str]] = field(default_factory=list)  # (path or doc_id, what was left out)
+    not_modified: list[str] = field(default_factory=list)  # URLs that answered 304: nothing new there
     chunks_written: int = 0
     seconds: float = 0.0
 
     def merge(self, other: IngestReport) -> None:
         """Add another run's outcome to this one (files, then URLs, in one command)."""
-        for name in ("added", "updated", "unchanged", "removed", "duplicates", "failed", "notes"):
+        for name in (
+            "added",
+            "updated",
+            "unchanged",
+            "removed",
+            "duplicates",
+            "failed",
+            "notes",
+            "not_modified",
+        ):
             getattr(self, name).extend(getattr(other, name))
         self.chunks_written += other.chunks_written
         self.seconds += other.seconds
@@ -63,6 +73,8 @@ class IngestReport:
             f"{len(self.removed)} removed, {len(self.duplicates)} duplicate, {len(self.failed)} failed"
         )
         tail = f"{self.chunks_written} chunks written in {self.seconds:.1f} s"
+        if self.not_modified:
+            tail = f"{len(self.not_modified)} URLs not modified since the last fetch; {tail}"
         if not self.changed and not self.failed:
             return f"index already up to date: {counts}; {tail}"
         return f"articles: {counts}; {tail}"

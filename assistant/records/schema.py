@@ -11,6 +11,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 ID_CHARS = 32  # uuid4().hex
 OWNER_CHARS = 64  # sha256 hex of a visitor token
 MAX_TITLE_CHARS = 120
+URL_CHARS = 2048
 
 
 class Base(DeclarativeBase):
@@ -74,3 +75,15 @@ def now() -> dt.datetime:
 def stamp(when: dt.datetime) -> str:
     """A stored time as ISO 8601 with its zone."""
     return when.replace(tzinfo=dt.UTC).isoformat(timespec="seconds")
+
+
+class FetchedURL(Base):
+    """What a web address answered last: its validators, sent back on the next fetch (a 304 then
+    means nothing changed there)."""
+
+    __tablename__ = "fetched_urls"
+
+    url: Mapped[str] = mapped_column(String(URL_CHARS), primary_key=True)
+    etag: Mapped[str] = mapped_column(String(512), default="")
+    last_modified: Mapped[str] = mapped_column(String(64), default="")
+    checked: Mapped[dt.datetime] = mapped_column(DateTime)
