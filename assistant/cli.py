@@ -8,7 +8,7 @@ import logging
 import sys
 import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from assistant.errors import AssistantError, DateFilterError
 from assistant.modes import ANSWER_MODES, RETRIEVERS, AnswerMode
@@ -97,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("question_set", type=Path, help="JSONL, e.g. evals/seed.jsonl")
     calibrate.set_defaults(run=_calibrate)
 
+    from assistant.cli_sources import add_commands
+
+    add_commands(commands)
+
     cache = commands.add_parser("cache", help="list or clean the model cache (ONNX exports)")
     cache.add_argument("action", nargs="?", choices=("list", "clean"), default="list")
     cache.add_argument("--all", action="store_true", help="clean: every export, not only stale ones")
@@ -163,7 +167,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _ingest(assistant: Assistant, args: argparse.Namespace) -> int:
     paths = args.paths or [DEFAULT_INGEST_PATH]
-    history, validators = _fetch_history(assistant, paths)
+    from assistant.cli_sources import fetch_history
+
+    history, validators = fetch_history(assistant, paths)
     report = assistant.library.ingest(
         paths,
         rebuild=args.rebuild,
@@ -184,24 +190,6 @@ def _ingest(assistant: Assistant, args: argparse.Namespace) -> int:
         print(f"duplicate: {doc_id} has the same text as {original}; indexed once", file=sys.stderr)
     print(report.summary())
     return EXIT_FAILED_ITEMS if report.failed else 0
-
-
-def _fetch_history(assistant: Assistant, paths: list) -> tuple[Any, dict | None]:
-    """For URLs: what they answered last time, from the project's database, so that an unchanged
-    feed or page answers 304 (without the database, everything is fetched whole)."""
-    from assistant.library.urls import is_url
-
-    if not any(is_url(str(p)) for p in paths):
-        return None, None
-    from assistant.records.database import Database, database_url
-    from assistant.records.fetches import FetchHistory
-
-    history = FetchHistory(Database(database_url(assistant.settings)))
-    try:
-        return history, history.load()
-    except AssistantError as exc:
-        print(f"note: {exc}; every URL is fetched whole", file=sys.stderr)
-        return None, None
 
 
 def _search(assistant: Assistant, args: argparse.Namespace) -> int:

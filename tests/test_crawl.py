@@ -6,10 +6,13 @@ import contextlib
 import gzip
 import hashlib
 import http.server
+import json
+import subprocess
 import threading
+import time
 
 import pytest
-from conftest import cli, free_port
+from conftest import SCRIPT, cli, free_port, stop
 
 from assistant.config import Settings
 from assistant.library.crawl import MAX_ENTRIES, crawl
@@ -301,3 +304,56 @@ def test_a_second_run_fetches_only_what_changed_and_a_changed_article_is_replace
         assert "1 updated" in third.stdout
         answer = cli("--index-dir", index, "search", "Esperanza", "--k", "1")
         assert f"{base}/news/ferry" in answer.stdout
+
+
+def listed_sources(index: str) -> list[dict]:
+    return json.loads(cli("--index-dir", index, "sources", "list", "--json").stdout)
+
+
+def test_sources_are_kept_fresh_by_watch_within_one_period(tmp_path):
+    index = str(tmp_path / "index")
+    with site(news_site) as (base, handler):
+        feed = f"{base}/feed.xml"
+        added = cli("--index-dir", index, "sources", "add", feed, "--every", "2s")
+        assert added.returncode == 0 and "read every 2s" in added.stdout
+        refusals = [
+            (["ftp://x.example/feed"], "is not an http or https URL"),
+            ([feed, "--every", "soon"], "'soon' is not a duration such as 45s, 30m, 2h or 1d"),
+        ]
+        for bad, said in refusals:
+            refused = cli("--index-dir", index, "sources", "add", *bad)
+            assert refused.returncode != 0 and said in refused.stderr
+        (source,) = listed_sources(index)
+        assert (source["url"], source["every_s"], source["last_fetch"]) == (feed, 2, "")
+
+        watching = subprocess.Popen(
+            [SCRIPT, "--index-dir", index, "watch"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while not listed_sources(index)[0]["last_fetch"] and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert listed_sources(index)[0]["last_fetch"], "read once"
+            later = page("Lighthouse reopens", "Lumen")
+            handler.routes["/news/lighthouse"] = (200, "text/html", later.encode(), {})
+            feed_route = handler.routes["/feed.xml"]
+            entry = f"<item><title>Lighthouse reopens</title><link>{base}/news/lighthouse</link></item>"
+            grown = feed_route[2].replace(b"</channel>", entry.encode() + b"</channel>")
+            handler.routes["/feed.xml"] = (200, feed_route[1], grown, {})
+            changed_at = time.monotonic()
+            while ("/news/lighthouse", 200) not in handler.answered and time.monotonic() < changed_at + 30:
+                time.sleep(0.2)
+            assert ("/news/lighthouse", 200) in handler.answered, "the new entry was read"
+            assert time.monotonic() - changed_at < 2 + 10, "within one period (and the time to read it)"
+        finally:
+            stop(watching)
+        said = watching.stdout.read()
+        assert f"{feed}: articles: 2 added" in said and f"{feed}: articles: 1 added" in said, said
+        assert "failed: " in watching.stderr.read(), "the entry that is gone, each time the feed was read"
+        found = cli("--index-dir", index, "search", "Lumen lighthouse", "--k", "1")
+        assert f"{base}/news/lighthouse" in found.stdout
+
+        assert "removed source" in cli("--index-dir", index, "sources", "remove", feed).stdout
+        gone = cli("--index-dir", index, "sources", "remove", feed)
+        assert gone.returncode != 0 and "no source" in gone.stderr
+        assert listed_sources(index) == []

@@ -87,3 +87,16 @@ class FetchedURL(Base):
     etag: Mapped[str] = mapped_column(String(512), default="")
     last_modified: Mapped[str] = mapped_column(String(64), default="")
     checked: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class Source(Base):
+    """A feed, sitemap or page refreshed on a schedule (`assistant sources`, `assistant watch`)."""
+
+    __tablename__ = "sources"
+
+    url: Mapped[str] = mapped_column(String(URL_CHARS), primary_key=True)
+    every_s: Mapped[int] = mapped_column(Integer)
+    added: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_fetch: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    articles: Mapped[int] = mapped_column(Integer, default=0)  # added or updated by the last refresh
