@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="start the web chat, JSON API and widget")
     serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
     serve.add_argument("--port", type=int, default=7860, help="default: 7860")
+    serve.add_argument("--watch", action="store_true", help="also keep the sources fresh (assistant watch)")
     serve.set_defaults(run=_serve)
 
     evaluate = commands.add_parser(
@@ -318,7 +319,15 @@ def _serve(assistant: Assistant, args: argparse.Namespace) -> int:
         forwarded_allow_ips=proxies or None,
     )
     print(f"News assistant on http://{args.host}:{args.port}/  (answers: {assistant.mode_label})", flush=True)
-    uvicorn.Server(config).run(sockets=[listener])
+    if args.watch:
+        from assistant.cli_sources import watch_in_background
+
+        stop = watch_in_background(assistant)
+    try:
+        uvicorn.Server(config).run(sockets=[listener])
+    finally:
+        if args.watch:
+            stop.set()
     return 0
 
 

@@ -71,17 +71,28 @@ def run_watch(assistant: Assistant, args: argparse.Namespace) -> int:
         print(f"{len(due)} sources read; {report.summary()}")
         return 0
     print("watching the sources (Ctrl-C stops)", flush=True)
-
-    def said(url: str, report) -> None:
-        _say_failures(report)
-        print(f"{url}: {report.summary()}", flush=True)
-
     stop = threading.Event()
     try:
-        watch(assistant, database, stop, said)
+        watch(assistant, database, stop, _said)
     except KeyboardInterrupt:
         stop.set()
     return 0
+
+
+def watch_in_background(assistant: Assistant) -> threading.Event:
+    """`assistant watch` in a thread of this process (`serve --watch`); set the event to stop it."""
+    from assistant.watch import watch
+
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            watch(assistant, _database(assistant), stop, _said)
+        except AssistantError as exc:  # the server goes on answering; the sources wait for a restart
+            print(f"error: the sources are not kept fresh: {exc}", file=sys.stderr, flush=True)
+
+    threading.Thread(target=run, name="watch", daemon=True).start()
+    return stop
 
 
 def fetch_history(assistant: Assistant, paths: list) -> tuple[Any, dict | None]:
@@ -104,6 +115,11 @@ def _database(assistant: Assistant):
     from assistant.records.database import Database, database_url
 
     return Database(database_url(assistant.settings))
+
+
+def _said(url: str, report) -> None:
+    _say_failures(report)
+    print(f"{url}: {report.summary()}", flush=True)
 
 
 def _say_failures(report) -> None:

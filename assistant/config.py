@@ -123,6 +123,9 @@ class Settings(BaseSettings):
     fetch_timeout_s: float = _setting(15.0, "Seconds a web page, feed or sitemap may take to arrive.")
     fetch_max_bytes: int = _setting(5_000_000, "Largest web page, feed or sitemap read, once decompressed.")
     fetch_concurrency: int = _setting(8, "Pages fetched at once when ingesting URLs (at most 2 per host).")
+    fetch_private: bool = _setting(
+        False, "Let the server fetch URLs on private and loopback addresses for a browser user (SSRF)."
+    )
     database_url: str = _setting(
         "",
         "SQLAlchemy URL of the database of conversations and feedback; empty = SQLite in the index folder.",

@@ -1,9 +1,11 @@
 """The Articles tab and the upload in a real browser: the list, its search, opening, re-indexing and
 removing an article; one line per uploaded file, a clear one for a file that is not an article; a
-refusal under an article filter that says the filter was on."""
+refusal under an article filter that says the filter was on; a feed added by its address."""
 
 from browsing import ANSWER_TIMEOUT_MS, ask, screenshot
+from conftest import seeded_server
 from playwright.sync_api import expect
+from test_crawl import news_site, site
 
 FERRY = "The harbour ferry now leaves the pier at nine every morning. Tickets cost twelve euros.\n"
 
@@ -66,3 +68,31 @@ def test_a_refusal_under_an_article_filter_says_the_filter_was_on(page, web_serv
     answer = ask(page, "What is the recipe for a chocolate cake?")
     expect(answer.locator(".refusal")).to_be_visible()
     expect(answer.locator(".notice")).to_contain_text("Only the 1 article(s) chosen under")
+
+
+def test_a_feed_added_from_the_articles_tab_brings_its_articles_and_is_kept_fresh(page, tmp_path, embedder):
+    allow_loopback = {"ASSISTANT_FETCH_PRIVATE": "true"}  # the test site is on loopback
+    with site(news_site) as (base, _), seeded_server(tmp_path, embedder, allow_loopback) as server:
+        page.goto(server.url + "/")
+        open_articles(page)
+        page.get_by_label("Address").fill(f"{base}/feed.xml")
+        page.get_by_label("Keep it fresh (every 30 min)").check()
+        page.get_by_role("button", name="Add from the web").click()
+        outcome = page.locator("#web-outcome")
+        expect(outcome).to_contain_text(f"{base}/news/ferry: added", timeout=ANSWER_TIMEOUT_MS)
+        expect(outcome).to_contain_text(f"{base}/news/notice: added")
+        expect(outcome).to_contain_text(f"{base}/news/gone: the server answered 410 Gone")
+        expect(outcome).to_contain_text("kept fresh: read again every 30 minutes")
+        expect(page.locator("#sources")).to_contain_text(f"{base}/feed.xml")
+        expect(page.locator("#articles")).to_contain_text("Ferry timetable changes")
+        screenshot(page, "articles-web.png")
+
+
+def test_the_server_fetches_nothing_on_its_own_network_for_a_browser_user(page, web_server):
+    page.goto(web_server.url + "/")
+    open_articles(page)
+    page.get_by_label("Address").fill(f"{web_server.url}/healthz")
+    page.get_by_role("button", name="Add from the web").click()
+    expect(page.locator("#web-outcome")).to_contain_text(
+        "127.0.0.1 is a private or loopback address; not fetched", timeout=ANSWER_TIMEOUT_MS
+    )

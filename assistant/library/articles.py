@@ -57,9 +57,10 @@ class Library:
                     prune=prune,
                     progress=progress,
                 )
+                self.resources.close()  # store and keywords are opened anew on the next use
             if urls:
                 report.merge(self._ingest_urls(urls, allow_private, validators))
-            self.resources.close()  # store and keywords are opened anew on the next use
+                self.resources.keywords_changed()  # as for an upload: queries go on meanwhile
         return report
 
     def _ingest_urls(self, urls: list[str], allow_private: bool, validators: dict | None) -> IngestReport:

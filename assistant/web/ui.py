@@ -27,6 +27,7 @@ from assistant.web.evaluate import evaluate_tab
 from assistant.web.guard import Guard, client_host
 from assistant.web.history import ChatHistory, browser_states, error_message, shown_as_gradio_error
 from assistant.web.render import answer_html, plain_text
+from assistant.web.sources import sources_section
 from assistant.web.uploads import gradio_upload_limit, upload_area
 
 log = logging.getLogger(__name__)
@@ -259,6 +260,13 @@ def build_chat(
         if not compact:
             with gr.Tab("Articles") as articles_tab:
                 list_articles, listed_articles = documents_tab(assistant, guard, selected)
+
+                def after_web():  # articles came from the web: the table and the chat's filter
+                    return (*list_articles(), gr.update(choices=article_choices(assistant)))
+
+                database = history.conversations.database
+                refreshed = (after_web, [*listed_articles, selected])
+                list_sources, listed_sources = sources_section(assistant, guard, database, refreshed)
             articles_tab.select(list_articles, None, listed_articles)  # uploads may have added some
             with gr.Tab("Evaluate"):
                 evaluate_tab(assistant, guard)
@@ -322,6 +330,7 @@ def build_chat(
 
             demo.load(on_load, None, [selected, snippets])
             demo.load(list_articles, None, listed_articles)
+            demo.load(list_sources, None, listed_sources)
     return demo
 
 
