@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import AssistantError
+
+log = logging.getLogger(__name__)
+RETRY_S = 30.0  # a watch inside the server that failed starts over after this long
 
 if TYPE_CHECKING:
     from assistant.pipeline import Assistant
@@ -86,10 +90,14 @@ def watch_in_background(assistant: Assistant) -> threading.Event:
     stop = threading.Event()
 
     def run() -> None:
-        try:
-            watch(assistant, _database(assistant), stop, _said)
-        except AssistantError as exc:  # the server goes on answering; the sources wait for a restart
-            print(f"error: the sources are not kept fresh: {exc}", file=sys.stderr, flush=True)
+        while not stop.is_set():
+            try:
+                watch(assistant, _database(assistant), stop, _said)
+            except AssistantError as exc:  # the server goes on answering; the watch tries again
+                print(f"error: keeping the sources fresh: {exc}", file=sys.stderr, flush=True)
+            except Exception:  # the thread's edge: logged, and the watch starts over
+                log.exception("keeping the sources fresh failed")
+            stop.wait(RETRY_S)
 
     threading.Thread(target=run, name="watch", daemon=True).start()
     return stop

@@ -11,8 +11,9 @@ import subprocess
 import threading
 import time
 
+import httpx
 import pytest
-from conftest import SCRIPT, cli, free_port, stop
+from conftest import SCRIPT, cli, free_port, running, stop
 
 from assistant.config import Settings
 from assistant.library.crawl import MAX_ENTRIES, crawl
@@ -357,3 +358,22 @@ def test_sources_are_kept_fresh_by_watch_within_one_period(tmp_path):
         gone = cli("--index-dir", index, "sources", "remove", feed)
         assert gone.returncode != 0 and "no source" in gone.stderr
         assert listed_sources(index) == []
+
+
+def test_serve_watch_keeps_the_sources_fresh_inside_the_server(tmp_path):
+    index = str(tmp_path / "index")
+    with site(news_site) as (base, handler):
+        assert (
+            cli("--index-dir", index, "sources", "add", f"{base}/atom.xml", "--every", "1s").returncode == 0
+        )
+        port = free_port()
+        command = [SCRIPT, "--index-dir", index, "serve", "--port", str(port), "--watch"]
+        with running(command, f"http://127.0.0.1:{port}/healthz", tmp_path / "server.log"):
+            deadline = time.monotonic() + 60
+            while ("/news/tram", 200) not in handler.answered and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert ("/news/tram", 200) in handler.answered, (tmp_path / "server.log").read_text()
+            while not listed_sources(index)[0]["last_fetch"] and time.monotonic() < deadline:
+                time.sleep(0.5)
+            listed = httpx.get(f"http://127.0.0.1:{port}/api/documents").json()
+        assert f"{base}/news/tram" in {d["doc_id"] for d in listed}, "indexed by the server itself"

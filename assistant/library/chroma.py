@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -15,6 +16,7 @@ from assistant.config import Settings
 from assistant.errors import IndexMissingError, StoreUnavailableError
 
 CHROMA_SUBDIR = "chroma"
+_OPENING = threading.Lock()  # one embedded client opened at a time in this process
 
 
 class Guarded:
@@ -99,7 +101,8 @@ def connect(settings: Settings, *, create: bool) -> Any:
         raise IndexMissingError(f"no index in {settings.index_dir}; run `assistant ingest` first")
     try:
         path.mkdir(parents=True, exist_ok=True)
-        client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        with _OPENING:  # chromadb's shared client registry breaks when two threads open one path at once
+            client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except Exception as exc:
         problem = storage_problem(exc, settings)
         if problem is None and not isinstance(exc, OSError):
