@@ -25,7 +25,7 @@ from assistant.library.synthetic import synthetic_corpus
 
 def site(count: int) -> dict[str, bytes]:
     """path -> body: the feed and its article pages."""
-    corpus = synthetic_corpus(chunks=count * 2)
+    corpus = synthetic_corpus(chunks=count * 4)
     articles = corpus.articles[:count]
     pages = {}
     items = []
