@@ -119,8 +119,12 @@ def _add_answer_flags(parser: argparse.ArgumentParser) -> None:
 def _add_filter_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--doc", action="append", default=[], metavar="DOC_ID", help="only this article")
     parser.add_argument("--source", action="append", default=[], help="only articles from this source")
-    parser.add_argument("--since", default="", metavar="YYYY-MM-DD", help="published on or after")
-    parser.add_argument("--until", default="", metavar="YYYY-MM-DD", help="published on or before")
+    parser.add_argument(
+        "--since", default="", metavar="DATE", help="published on or after: YYYY-MM-DD or 7d, 2w"
+    )
+    parser.add_argument(
+        "--until", default="", metavar="DATE", help="published on or before: YYYY-MM-DD or 7d, 2w"
+    )
 
 
 def _filters(args: argparse.Namespace) -> Filters:

@@ -40,7 +40,9 @@ class DateFilterError(AssistantError):
 
     def __init__(self, field: str, value: str, label: str = "") -> None:
         self.field, self.value = field, value
-        super().__init__(f"{label or field} {value!r} is not a date in the form YYYY-MM-DD")
+        super().__init__(
+            f"{label or field} {value!r} is not a date in the form YYYY-MM-DD, or days or weeks back (7d, 2w)"
+        )
 
     def named(self, label: str) -> DateFilterError:
         """The same error, the field named as the interface calls it ("--since", "filters.since")."""

@@ -190,14 +190,23 @@ def test_unloadable_reranker_names_the_setting(seeded, tmp_path):
     assert "set ASSISTANT_RERANKER" in str(error.value)
 
 
-def test_date_filters_must_be_calendar_dates():
+def test_date_filters_are_calendar_dates_or_spans_back_from_today():
+    import datetime as dt
+
     from assistant.errors import DateFilterError
 
     assert Filters(since="2024-02-29", until="2024-12-31").since == "2024-02-29"
+    week = Filters(since="7d", until="0d")
+    assert week.since == (dt.date.today() - dt.timedelta(days=7)).isoformat()
+    assert week.until == dt.date.today().isoformat()
+    assert Filters(since="2W").since == (dt.date.today() - dt.timedelta(days=14)).isoformat()
     for bad in ("2024-13-45", "2023-02-29", "2024-5-1", "yesterday"):
         with pytest.raises(DateFilterError) as error:
             Filters(until=bad)
-        assert str(error.value) == f"until {bad!r} is not a date in the form YYYY-MM-DD"
+        assert (
+            str(error.value)
+            == f"until {bad!r} is not a date in the form YYYY-MM-DD, or days or weeks back (7d, 2w)"
+        )
         assert str(error.value.named("--until")).startswith("--until ")
 
 

@@ -169,7 +169,7 @@ def test_a_conversation_is_kept_continued_and_only_its_visitors(client):
             "/api/ask",
             {"question": "q", "filters": {"since": "yesterday"}},
             400,
-            "filters.since 'yesterday' is not a date in the form YYYY-MM-DD",
+            "filters.since 'yesterday' is not a date in the form YYYY-MM-DD, or days or weeks back (7d, 2w)",
         ),
         (
             "post",

@@ -10,6 +10,7 @@ names) and the kind of answer it asks for.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +33,7 @@ from assistant.modes import RETRIEVERS, Retriever
 # "scores: 0.83" beside the passage judges the number, not the text.
 RANKING_METADATA_KEYS = ("scores", "retrieval_score")
 
+SPAN = re.compile(r"(\d{1,5})([dw])")  # a date filter given as days or weeks back from today
 RANK_BOOST = 0.3  # a passage meeting all of the question's constraints gains this share of its score
 RANK_PENALTY = 0.5  # one contradicting them loses this share
 KIND_BOOST = 0.2  # a passage holding the kind of answer asked for (a full date for "when")
@@ -43,12 +45,17 @@ class Filters:
 
     doc_ids: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
-    since: str = ""  # YYYY-MM-DD, inclusive
-    until: str = ""  # YYYY-MM-DD, inclusive
+    since: str = ""  # YYYY-MM-DD, inclusive; or a span back from today: "7d", "2w"
+    until: str = ""  # the same
 
     def __post_init__(self) -> None:
         for name in ("since", "until"):
             value = getattr(self, name)
+            span = SPAN.fullmatch(value.strip().lower()) if value else None
+            if span:  # "7d", "2w": that many days or weeks back from today
+                days = int(span.group(1)) * (7 if span.group(2) == "w" else 1)
+                object.__setattr__(self, name, (dt.date.today() - dt.timedelta(days=days)).isoformat())
+                continue
             try:
                 if value:
                     day(value)
