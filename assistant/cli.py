@@ -44,7 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="*", metavar="PATH_OR_URL", help=f"default: {DEFAULT_INGEST_PATH}/")
     ingest.add_argument("--rebuild", action="store_true", help="start from an empty index")
     ingest.add_argument(
-        "--prune", action="store_true", help="remove articles whose files under PATHS are gone"
+        "--prune",
+        action="store_true",
+        help="remove articles whose files under the paths are gone, or that left the feeds and sitemaps",
     )
     ingest.add_argument("--quiet", action="store_true", help="no progress bar")
     ingest.set_defaults(run=_ingest)

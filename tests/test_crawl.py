@@ -377,3 +377,22 @@ def test_serve_watch_keeps_the_sources_fresh_inside_the_server(tmp_path):
                 time.sleep(0.5)
             listed = httpx.get(f"http://127.0.0.1:{port}/api/documents").json()
         assert f"{base}/news/tram" in {d["doc_id"] for d in listed}, "indexed by the server itself"
+
+
+def test_an_entry_that_left_the_feed_stays_unless_prune_is_given(tmp_path, embedder):
+    settings = Settings(index_dir=tmp_path / "index")
+    with site(news_site) as (base, handler):
+        feed = f"{base}/feed.xml"
+        assert sorted(Assistant(settings, embedder).library.ingest([feed]).added) == [
+            f"{base}/news/ferry", f"{base}/news/notice",
+        ]  # fmt: skip
+        route = handler.routes["/feed.xml"]
+        rotated = route[2].replace(b"<title>Undated notice</title>", b"<title>Gone</title>")
+        rotated = rotated.replace(f"{base}/news/notice".encode(), f"{base}/news/gone".encode())
+        handler.routes["/feed.xml"] = (200, route[1], rotated, {})
+        kept = Assistant(settings, embedder).library.ingest([feed])
+        assert kept.removed == [], "news does not vanish because a feed rotated"
+        pruned = Assistant(settings, embedder).library.ingest([feed, f"{base}/news/tram"], prune=True)
+        assert pruned.removed == [f"{base}/news/notice"] and "1 removed" in pruned.summary()
+    listed = {d["doc_id"] for d in Assistant(settings, embedder).library.documents()}
+    assert listed == {f"{base}/news/ferry", f"{base}/news/tram"}, "an article read directly is no feed's"

@@ -59,11 +59,13 @@ class Library:
                 )
                 self.resources.close()  # store and keywords are opened anew on the next use
             if urls:
-                report.merge(self._ingest_urls(urls, allow_private, validators))
+                report.merge(self._ingest_urls(urls, allow_private, validators, prune))
                 self.resources.keywords_changed()  # as for an upload: queries go on meanwhile
         return report
 
-    def _ingest_urls(self, urls: list[str], allow_private: bool, validators: dict | None) -> IngestReport:
+    def _ingest_urls(
+        self, urls: list[str], allow_private: bool, validators: dict | None, prune: bool
+    ) -> IngestReport:
         settings = self.settings
         fetcher = Fetcher(
             timeout_s=settings.fetch_timeout_s,
@@ -79,6 +81,15 @@ class Library:
         report.failed[:0] = found.failed
         report.notes[:0] = found.notes
         report.not_modified.extend(found.unchanged)
+        if prune:  # articles whose entries have left a feed or sitemap read whole this time
+            store = self.resources.store
+            for listing, links in found.listings.items():
+                for doc_id, link in store.listed_by(listing).items():
+                    if link not in links:
+                        store.delete_article(doc_id)
+                        report.removed.append(doc_id)
+            if report.removed:
+                store.touch()
         return report
 
     def add_upload(self, filename: str, data: bytes) -> IngestReport:

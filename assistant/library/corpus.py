@@ -39,6 +39,8 @@ class Article:
     published: str = ""  # YYYY-MM-DD, empty when unknown
     url: str = ""
     path: str = ""  # absolute path of the file it was read from, empty for other origins
+    listed_by: str = ""  # the feed or sitemap it was read from (its URL), for `ingest URL --prune`
+    entry: str = ""  # its link as that listing gives it, normalised
     notes: tuple[str, ...] = ()  # what reading it left out, said once at ingestion ("date not understood")
 
     @property

@@ -28,6 +28,7 @@ class Crawl:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (url, reason)
     notes: list[tuple[str, str]] = field(default_factory=list)  # (url, note)
     unchanged: list[str] = field(default_factory=list)  # feeds and pages that answered 304
+    listings: dict[str, set[str]] = field(default_factory=dict)  # read whole: url -> its links
 
 
 def crawl(urls: list[str], fetcher: Fetcher, *, workers: int = 8) -> Crawl:
@@ -36,6 +37,7 @@ def crawl(urls: list[str], fetcher: Fetcher, *, workers: int = 8) -> Crawl:
     result = Crawl()
     failed, notes = result.failed, result.notes
     pages: dict[str, Entry] = {}  # normalised link -> its entry; the first listing naming it wins
+    origin: dict[str, str] = {}  # normalised link -> the listing that named it
     fetched_pages: dict[str, Fetched] = {}  # pages fetched while telling them from listings
     queue = [(url, 0) for url in urls]
     seen: set[str] = set()
@@ -68,8 +70,11 @@ def crawl(urls: list[str], fetcher: Fetcher, *, workers: int = 8) -> Crawl:
             notes.append((url, said))
         if not listing.entries and not listing.sitemaps:
             notes.append((url, f"the {listing.kind} lists no articles"))
+        if len(entries) <= MAX_ENTRIES:
+            result.listings[url] = {normalise(entry.url) for entry in entries}
         for entry in entries[:MAX_ENTRIES]:
             pages.setdefault(normalise(entry.url), entry)
+            origin.setdefault(normalise(entry.url), url)
 
     def read(key: str) -> Article | tuple[str, str] | str:
         entry = pages[key]
@@ -79,7 +84,7 @@ def crawl(urls: list[str], fetcher: Fetcher, *, workers: int = 8) -> Crawl:
                 return key
             if read_listing(fetched, fetcher.max_bytes) is not None:
                 return entry.url, "a feed or sitemap where an article page was expected; not followed"
-            return _article(fetched, entry)
+            return replace(_article(fetched, entry), listed_by=origin.get(key, ""), entry=key)
         except (FetchError, ArticleError) as exc:
             return entry.url, _reason(entry.url, exc)
 

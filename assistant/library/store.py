@@ -212,10 +212,16 @@ class Store:
             documents=[a.text for a in articles],
             metadatas=[
                 {"title": a.title, "source": a.source, "published": a.published, "url": a.url,
-                 "content_hash": a.content_hash, "indexed": indexed}
+                 "content_hash": a.content_hash, "indexed": indexed, "listed_by": a.listed_by,
+                 "entry": a.entry}
                 for a in articles
             ],
         )  # fmt: skip
+
+    def listed_by(self, listing: str) -> dict[str, str]:
+        """The articles read from this feed or sitemap: doc_id -> the link it listed."""
+        page = self.documents.get(where={"listed_by": listing}, include=["metadatas"])
+        return {i: m.get("entry", "") for i, m in zip(page["ids"], page["metadatas"], strict=True)}
 
     def current_only(self, results: list[NodeWithScore]) -> list[NodeWithScore]:
         """The results less chunks of article versions that the article's full-text record no longer
