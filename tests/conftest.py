@@ -39,7 +39,7 @@ SLOW_MODULES = {
     "test_web_browser": "browser", "test_llm": "llm", "test_web_access": "serve", "test_web_api": "serve",
     "test_web_security": "serve", "test_hostile": "serve", "test_load": "serve", "test_faults": "serve",
     "test_bench": "bench", "test_evaluation": "serve", "test_web_conversations": "browser",
-    "test_web_look": "browser", "test_web_articles": "browser",
+    "test_web_look": "browser", "test_web_articles": "browser", "test_crawl": "serve",
 }  # fmt: skip
 
 
