@@ -30,9 +30,10 @@ STORY = (
 )
 
 
-def page(title: str, name: str, canonical_href: str = "", date: str = "") -> str:
+def page(title: str, name: str, canonical_href: str = "", date: str = "", author: str = "") -> str:
     link = f'<link rel="canonical" href="{canonical_href}">' if canonical_href else ""
     meta = f'<meta property="article:published_time" content="{date}">' if date else ""
+    meta += f'<meta name="author" content="{author}">' if author else ""
     return (
         f"<!doctype html><html><head><title>{title}</title>{link}{meta}</head><body>"
         f"<nav>Home | World | Sport</nav><article><h1>{title}</h1><p>{STORY.format(name=name)}</p>"
@@ -59,6 +60,8 @@ class Site(http.server.SimpleHTTPRequestHandler):
     def do_GET(self):  # noqa: N802
         self.asked.append(self.path)
         route = self.path.split("?")[0]  # like most sites: unknown query parameters change nothing
+        if route == "/news/slow":  # answers long after any client's patience
+            time.sleep(5)
         status, kind, body, headers = self.routes.get(route, (404, "text/plain", b"not found", {}))
         tag = f'"{hashlib.sha1(body).hexdigest()[:16]}"'
         if status == 200 and self.headers.get("If-None-Match") == tag:
@@ -104,7 +107,8 @@ def news_site(base: str) -> dict:
     atom = (
         '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
         "<title>Harbour Herald</title><entry><title>Night tram returns</title>"
-        f'<link href="{base}/news/tram"/><updated>2026-11-20T08:00:00Z</updated></entry></feed>'
+        f'<link href="{base}/news/tram"/><updated>2026-11-20T08:00:00Z</updated>'
+        "<author><name>Night Desk</name></author></entry></feed>"
     )
     news_sitemap = (
         '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
@@ -146,7 +150,13 @@ def news_site(base: str) -> dict:
         "/huge.xml": ok("application/rss+xml", huge),
         "/broken.xml": ok("application/rss+xml", "<?xml version='1.0'?><rss><channel><item><title>oops"),
         "/news/ferry": ok(
-            html, page("Ferry timetable changes", "Marisol", f"{base}/news/ferry?utm_campaign=x#top")
+            html,
+            page(
+                "Ferry timetable changes",
+                "Marisol",
+                f"{base}/news/ferry?utm_campaign=x#top",
+                author="Ines Marlow",
+            ),
         ),
         "/news/ferry-copy": ok(html, page("Ferry timetable changes", "Marisol")),
         "/news/notice": ok(html, page("Undated notice", "Aurora")),
@@ -198,6 +208,8 @@ def test_a_feed_an_atom_feed_and_a_sitemap_index_give_their_articles_with_dates(
         "Ferry timetable changes", "2026-11-27", f"{base}/news/ferry", "Harbour Herald"
     )  # fmt: skip
     assert "Marisol" in ferry.text and "Contact us" not in ferry.text
+    assert ferry.author == "Ines Marlow", "from the page"
+    assert found[f"{base}/news/tram"].author == "Night Desk", "from the feed entry, the page naming none"
     assert found[f"{base}/news/tram"].published == "2026-11-20"
     assert found[f"{base}/news/bridge"].published == "2026-11-25"
     assert found[f"{base}/news/notice"].published == "", "an entry without a date is kept, undated"
@@ -215,6 +227,8 @@ def test_every_bad_url_is_one_line_naming_it_and_the_rest_carries_on():
         closed = f"http://127.0.0.1:{free_port()}/news"
         bad = {
             f"{base}/news/broken-server": "the server answered 500 Internal Server Error",
+            f"{base}/news/missing": "the server answered 404 Not Found",
+            f"{base}/news/slow": "no answer in time",
             f"{base}/news/loop": "more than 5 redirects (a redirect loop?)",
             f"{base}/news/report.pdf": "not an HTML page, a feed or a sitemap (content type application/pdf)",
             f"{base}/news/empty": "no article text found in the HTML",
@@ -226,7 +240,7 @@ def test_every_bad_url_is_one_line_naming_it_and_the_rest_carries_on():
             closed: "cannot connect",
             "http://no-such-host.invalid/": "",
         }
-        articles, failed, _ = run([*bad, f"{base}/news/tram"], fetcher(timeout_s=5))
+        articles, failed, _ = run([*bad, f"{base}/news/tram"], fetcher(timeout_s=2))
     assert [a.title for a in articles] == ["Night tram returns"]
     reasons = dict(failed)
     assert set(reasons) == set(bad)

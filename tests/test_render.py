@@ -111,7 +111,8 @@ def test_article_page_escapes_and_marks_the_span():
 def test_the_viewer_shows_headings_paragraphs_the_title_once_and_steps_between_spans():
     text = "# Ferry news\n\nThe ferry *Marisol*\nleaves at nine.\n\n## Detours\n\nA detour runs on Sundays."
     first, second = text.index("leaves at nine."), text.index("A detour")
-    document = {"doc_id": "f.md", "title": "Ferry news", "text": text, "url": "https://news.example/f"}
+    document = {"doc_id": "f.md", "title": "Ferry news", "text": text, "url": "https://news.example/f",
+                "source": "Harbour Herald", "author": "Ines Marlow"}  # fmt: skip
     page = article_page(document, first, first + 15, spans=f"{second}-{second + 8},junk,5-2")
     assert page.count("Ferry news</h1>") == 1 and "# Ferry" not in page, "the title once, as the h1"
     assert "<h3>Detours</h3>" in page and "##" not in page
@@ -121,6 +122,7 @@ def test_the_viewer_shows_headings_paragraphs_the_title_once_and_steps_between_s
     assert 'href="#cited" title="previous cited passage"' in page
     assert '<a href="https://news.example/f" rel="noopener noreferrer">the original</a>' in page
     assert '<a href="./">← Back to the chat</a>' in page
+    assert '<p class="facts">Harbour Herald · Ines Marlow · <a href="https://news.example/f"' in page
     unsafe = article_page(document | {"url": "javascript:alert(1)"}, None, None)
     assert "javascript:" not in unsafe
 

@@ -22,7 +22,7 @@ SUPPORTED_SUFFIXES = set(TEXT_SUFFIXES) | HTML_SUFFIXES
 MAX_TITLE_CHARS = 200
 TITLE_LINE_CHARS = 120  # a first line longer than this is text, not a title
 MIN_HTML_WORDS = 10
-FRONT_MATTER_KEYS = {"title", "source", "published", "url"}
+FRONT_MATTER_KEYS = {"title", "source", "published", "url", "author"}
 EARLIEST_DATE = "1800-01-01"
 LATEST_DATE = "2199-12-31"  # a published date may lie in the future (an embargo, a schedule)
 
@@ -38,6 +38,7 @@ class Article:
     source: str = ""
     published: str = ""  # YYYY-MM-DD, empty when unknown
     url: str = ""
+    author: str = ""
     path: str = ""  # absolute path of the file it was read from, empty for other origins
     listed_by: str = ""  # the feed or sitemap it was read from (its URL), for `ingest URL --prune`
     entry: str = ""  # its link as that listing gives it, normalised
@@ -57,6 +58,7 @@ class Article:
     def content_hash(self) -> str:
         """Identifies text and metadata: any change to either means the article must be re-indexed."""
         parts = [self.text, self.title, self.format, self.source, self.published, self.url]
+        parts += [self.author] if self.author else []  # (so an index made before authors were kept stands)
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
@@ -138,6 +140,7 @@ def parse_article(data: bytes, doc_id: str, *, suffix: str, path: str = "") -> A
         title=meta.get("title") or _first_line_title(text, doc_id),
         format=fmt,
         source=meta.get("source", ""),
+        author=meta.get("author", ""),
         published=_check_date(meta.get("published", "")),
         url=meta.get("url", ""),
         path=path,
@@ -172,6 +175,7 @@ def _parse_html(html: str, doc_id: str, path: str) -> Article:
         title=title.strip()[:MAX_TITLE_CHARS],
         format="markdown",
         source=(meta.sitename if meta and meta.sitename else ""),
+        author=(meta.author if meta and meta.author else "")[:MAX_TITLE_CHARS],
         published=published,
         url=(meta.url if meta and meta.url else ""),
         path=path,

@@ -100,8 +100,8 @@ def crawl(urls: list[str], fetcher: Fetcher, *, workers: int = 8) -> Crawl:
 
 
 def _article(fetched: Fetched, entry: Entry) -> Article:
-    """The page as an article: its canonical URL for doc_id and url; the entry's title and date,
-    and the feed's name (or else the host) as its source, where the page gives none (a site name
+    """The page as an article: its canonical URL for doc_id and url; the entry's title, date and
+    author, and the feed's name (or else the host) as its source, where the page gives none (a site name
     that is only the host, as trafilatura falls back to, is none)."""
     html = fetched.content.decode("utf-8", "replace")
     address = canonical(fetched.url, html)
@@ -114,6 +114,7 @@ def _article(fetched: Fetched, entry: Entry) -> Article:
         url=address,
         title=(entry.title or article.title) if untitled else article.title,
         published=article.published or entry.published,
+        author=article.author or entry.author,
         source=named or entry.site or (urlsplit(address).hostname or ""),
     )
 

@@ -1,7 +1,7 @@
 """What a fetched URL is, and the article links it lists: an RSS 2.0, RSS 1.0 or Atom feed (read by
 feedparser), a sitemap, a news sitemap or a sitemap index (XML, read with lxml; gzipped ones too),
-or else an article page. Entries keep what the feed or sitemap says of them (title, date, the
-feed's name), which fills what the page itself leaves out."""
+or else an article page. Entries keep what the feed or sitemap says of them (title, date, author,
+the feed's name), which fills what the page itself leaves out."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ class Entry:
     title: str = ""
     published: str = ""  # YYYY-MM-DD, or empty
     site: str = ""  # the feed's own title: the site's name
+    author: str = ""
 
 
 @dataclass
@@ -92,7 +93,13 @@ def _feed(url: str, content: bytes) -> Listing:
         when = item.get("published_parsed") or item.get("updated_parsed")
         published = dt.date(*when[:3]).isoformat() if when else ""
         entries.append(
-            Entry(link, title=item.get("title", ""), published=published, site=parsed.feed.get("title", ""))
+            Entry(
+                link,
+                title=item.get("title", ""),
+                published=published,
+                site=parsed.feed.get("title", ""),
+                author=item.get("author", ""),
+            )
         )
     if not entries and (parsed.bozo or not parsed.version):
         raise FetchError(f"{url}: not a feed or sitemap that can be read (malformed XML)")

@@ -213,7 +213,7 @@ class Store:
             metadatas=[
                 {"title": a.title, "source": a.source, "published": a.published, "url": a.url,
                  "content_hash": a.content_hash, "indexed": indexed, "listed_by": a.listed_by,
-                 "entry": a.entry}
+                 "entry": a.entry, "author": a.author}
                 for a in articles
             ],
         )  # fmt: skip

@@ -69,7 +69,7 @@ def article_page(document: dict, start: int | None = None, end: int | None = Non
     if blocks and _plain(text[blocks[0][1] : blocks[0][2]]) == _plain(title):
         blocks = blocks[1:]  # the title once: not again as the text's first line
     body = "\n".join(_block_html(text, block, marks, current) for block in blocks)
-    facts = [escape(str(document[key])) for key in ("source", "published") if document.get(key)]
+    facts = [escape(str(document[key])) for key in ("source", "author", "published") if document.get(key)]
     url = document.get("url") or ""
     if urlsplit(url).scheme in ("http", "https"):
         facts.append(f'<a href="{escape(url)}" rel="noopener noreferrer">the original</a>')
