@@ -151,3 +151,30 @@ def test_a_database_that_cannot_be_opened_is_one_clear_error(tmp_path):
 def test_a_url_sqlalchemy_cannot_use_names_the_setting():
     with pytest.raises(AssistantError, match="ASSISTANT_DATABASE_URL is not a database SQLAlchemy can open"):
         Database("nosuchdb://user:pw@host/db")
+
+
+def _migrate(url: str, start: float) -> str:
+    """In a process of its own: wait for the common start, migrate, say the version reached."""
+    import time
+
+    from sqlalchemy import text
+
+    time.sleep(max(0.0, start - time.time()))
+    database = Database(url)
+    database.migrate()
+    with database.engine.connect() as connection:
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+
+
+def test_processes_starting_together_migrate_the_schema_once(tmp_path):
+    import multiprocessing
+    import time
+
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    start = time.time() + 2.0
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        versions = pool.starmap(_migrate, [(url, start)] * 4)
+    assert len(set(versions)) == 1, versions
+    with Database(url).engine.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar_one()
+    assert rows == 1

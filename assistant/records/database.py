@@ -4,6 +4,7 @@ Alembic on first use, and sessions that turn a failing database into one `Databa
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from assistant.errors import ConfigError, DatabaseError
 DATABASE_FILE = "assistant.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000  # a writer waits this long for another (a second process) to finish
+MIGRATION_LOCK_KEY = 7_716_071_122  # the PostgreSQL advisory lock the migrations hold
 
 
 def database_url(settings: Settings) -> str:
@@ -71,12 +73,26 @@ class Database:
             try:
                 if self.sqlite and self.engine.url.database:
                     Path(self.engine.url.database).parent.mkdir(parents=True, exist_ok=True)
-                with self.engine.begin() as connection:
+                with self.engine.begin() as connection, self._migration_lock(connection):
                     config.attributes["connection"] = connection
                     command.upgrade(config, "head")
             except (SQLAlchemyError, OSError) as exc:
                 raise DatabaseError(f"cannot open the database ({self.shown}): {_first_line(exc)}") from None
             self._migrated = True
+
+    @contextlib.contextmanager
+    def _migration_lock(self, connection) -> Iterator[None]:
+        """One migrating process at a time (two replicas starting together): an advisory lock held
+        to the end of the transaction on PostgreSQL, a lock on a file beside a SQLite database."""
+        if self.engine.url.get_backend_name() == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
+            yield
+        elif self.sqlite and self.engine.url.database:
+            with open(f"{self.engine.url.database}.migrate.lock", "a") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
+                yield
+        else:
+            yield
 
     def close(self) -> None:
         self.engine.dispose()
