@@ -73,7 +73,9 @@ class Database:
             try:
                 if self.sqlite and self.engine.url.database:
                     Path(self.engine.url.database).parent.mkdir(parents=True, exist_ok=True)
-                with self.engine.begin() as connection, self._migration_lock(connection):
+                with self._file_lock(), self.engine.begin() as connection:  # the lock outlives the commit
+                    if self.engine.url.get_backend_name() == "postgresql":  # held until the commit
+                        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
                     config.attributes["connection"] = connection
                     command.upgrade(config, "head")
             except (SQLAlchemyError, OSError) as exc:
@@ -81,17 +83,15 @@ class Database:
             self._migrated = True
 
     @contextlib.contextmanager
-    def _migration_lock(self, connection) -> Iterator[None]:
-        """One migrating process at a time (two replicas starting together): an advisory lock held
-        to the end of the transaction on PostgreSQL, a lock on a file beside a SQLite database."""
-        if self.engine.url.get_backend_name() == "postgresql":
-            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
+    def _file_lock(self) -> Iterator[None]:
+        """One migrating process at a time on a SQLite database (two replicas starting together): a
+        lock on a file beside it, held until the migration is committed. (PostgreSQL's migrations
+        hold an advisory lock instead.)"""
+        if not (self.sqlite and self.engine.url.database):
             yield
-        elif self.sqlite and self.engine.url.database:
-            with open(f"{self.engine.url.database}.migrate.lock", "a") as handle:
-                fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
-                yield
-        else:
+            return
+        with open(f"{self.engine.url.database}.migrate.lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
             yield
 
     def close(self) -> None:
