@@ -48,8 +48,8 @@ def article_choices(assistant: Assistant) -> list[tuple[str, str]]:
 
 def documents_tab(assistant: Assistant, guard: Guard, article_filter):
     """The tab's parts and events; `article_filter` is the chat's dropdown of articles, refreshed
-    after one is removed or re-indexed. Returns what the page's load event fills in: (function,
-    outputs)."""
+    after one is removed or re-indexed. Returns what the page's load event fills in (function,
+    outputs) and the tab's key field."""
     import gradio as gr
 
     def listing(query: str, page: int):
@@ -124,4 +124,4 @@ def documents_tab(assistant: Assistant, guard: Guard, article_filter):
     query.change(lambda q: listing(q, 0), [query], [table, page, found])
     previous.click(lambda q, p: listing(q, p - 1), [query, page], [table, page, found])
     following.click(lambda q, p: listing(q, p + 1), [query, page], [table, page, found])
-    return lambda: listing("", 0), [table, page, found]
+    return lambda: listing("", 0), [table, page, found], key

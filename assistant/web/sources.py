@@ -15,7 +15,7 @@ from assistant.records.database import Database
 from assistant.records.fetches import FetchHistory
 from assistant.records.sources import SourceList
 from assistant.web.guard import Guard
-from assistant.web.keys import key_box, may_write
+from assistant.web.keys import may_write
 from assistant.web.render import shown
 
 KEEP_FRESH_S = 1800
@@ -63,16 +63,16 @@ def add_from_web(assistant: Assistant, database: Database, url: str, keep: bool)
     return "\n".join(lines) or "Nothing found at that address."
 
 
-def sources_section(assistant: Assistant, guard: Guard, database: Database, refreshed):
+def sources_section(assistant: Assistant, guard: Guard, database: Database, refreshed, key):
     """The parts and events; `refreshed` is (function, outputs) to run after articles were added
-    (the articles table and the chat's filter). Returns what the page's load fills in."""
+    (the articles table and the chat's filter); `key` is the tab's key field. Returns what the
+    page's load fills in."""
     import gradio as gr
 
     gr.Markdown("**Add from the web**: an article page, an RSS or Atom feed, or a sitemap.")
     with gr.Row():
         url = gr.Textbox(label="Address", placeholder="https://news.example/feed.xml", scale=3)
         keep = gr.Checkbox(label=f"Keep it fresh (every {KEEP_FRESH_S // 60} min)", value=False)
-    key = key_box(assistant)
     add = gr.Button("Add from the web", size="sm")
     outcome = gr.Markdown(elem_id="web-outcome")
     sources = gr.Dataframe(

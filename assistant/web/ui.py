@@ -259,14 +259,14 @@ def build_chat(
 
         if not compact:
             with gr.Tab("Articles") as articles_tab:
-                list_articles, listed_articles = documents_tab(assistant, guard, selected)
+                list_articles, listed_articles, key = documents_tab(assistant, guard, selected)
 
                 def after_web():  # articles came from the web: the table and the chat's filter
                     return (*list_articles(), gr.update(choices=article_choices(assistant)))
 
                 database = history.conversations.database
                 refreshed = (after_web, [*listed_articles, selected])
-                list_sources, listed_sources = sources_section(assistant, guard, database, refreshed)
+                list_sources, listed_sources = sources_section(assistant, guard, database, refreshed, key)
             articles_tab.select(list_articles, None, listed_articles)  # uploads may have added some
             with gr.Tab("Evaluate"):
                 evaluate_tab(assistant, guard)
