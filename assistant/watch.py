@@ -26,13 +26,19 @@ def refresh(assistant: Assistant, database: Database, urls: list[str]) -> Ingest
     total = IngestReport()
     for url in urls:
         report = assistant.library.ingest([url], validators=validators)
-        own = [reason for failed, reason in report.failed if failed == url]
-        others = len(report.failed) - len(own)
-        error = own[0] if own else (f"{others} of its articles could not be read" if others else "")
-        sources.record(url, error=error, articles=len(report.added) + len(report.updated))
+        record(sources, url, report)
         total.merge(report)
     history.save(validators)
     return total
+
+
+def record(sources: SourceList, url: str, report: IngestReport) -> None:
+    """How a read of a source went, kept on it: the error the source itself answered, or else how
+    many of its articles could not be read; and how many it added or updated."""
+    own = [reason for failed, reason in report.failed if failed == url]
+    others = len(report.failed) - len(own)
+    error = own[0] if own else (f"{others} of its articles could not be read" if others else "")
+    sources.record(url, error=error, articles=len(report.added) + len(report.updated))
 
 
 def watch(

@@ -83,7 +83,9 @@ def test_a_feed_added_from_the_articles_tab_brings_its_articles_and_is_kept_fres
         expect(outcome).to_contain_text(f"{base}/news/notice: added")
         expect(outcome).to_contain_text(f"{base}/news/gone: the server answered 410 Gone")
         expect(outcome).to_contain_text("kept fresh: read again every 30 minutes")
-        expect(page.locator("#sources")).to_contain_text(f"{base}/feed.xml")
+        listed = page.locator("#sources")
+        expect(listed).to_contain_text(f"{base}/feed.xml")
+        expect(listed).to_contain_text("error: 1 of its articles could not be read")  # the one gone
         expect(page.locator("#articles")).to_contain_text("Ferry timetable changes")
         screenshot(page, "articles-web.png")
 

@@ -14,6 +14,7 @@ from assistant.pipeline import Assistant
 from assistant.records.database import Database
 from assistant.records.fetches import FetchHistory
 from assistant.records.sources import SourceList
+from assistant.watch import record
 from assistant.web.guard import Guard
 from assistant.web.keys import may_write
 from assistant.web.render import shown
@@ -46,8 +47,10 @@ def add_from_web(assistant: Assistant, database: Database, url: str, keep: bool)
         [url], allow_private=assistant.settings.fetch_private, validators=validators
     )
     history.save(validators)
-    if keep:
-        SourceList(database).add(url, KEEP_FRESH_S)
+    if keep:  # this read counts as its first refresh
+        sources = SourceList(database)
+        sources.add(url, KEEP_FRESH_S)
+        record(sources, url, report)
     lines = [f"- ✓ {shown(doc_id)}: {kind}" for kind, found in
              (("added", report.added), ("updated", report.updated), ("unchanged", report.unchanged))
              for doc_id in found]  # fmt: skip
