@@ -33,13 +33,17 @@ def shown(value: str) -> str:
     return value.translate(_ENTITIES)
 
 
+def without_emphasis(text: str) -> str:
+    """Text with Markdown's emphasis marks dropped ("*Marisol*" -> "Marisol"; snake_case stays)."""
+    return _EMPHASIS.sub(r"\2", text)
+
+
 def quoted(value: str, *, line_start: bool = False) -> str:
     """A piece of article text as a quote shows it: plain words on one line, whatever Markdown the
     article was written in ("## Detours" is "Detours", "*Marisol*" is "Marisol"; links and images
     stay as typed), then escaped as `shown` does. `line_start`: the piece begins a line."""
     text = _HEADING_MARK.sub(r"\1", ("\n" if line_start else "") + value)
-    text = _EMPHASIS.sub(r"\2", text)
-    plain = " ".join(text.split())
+    plain = " ".join(without_emphasis(text).split())
     spaced = (" " if value[:1].isspace() and not line_start else "") + plain
     return shown(spaced + (" " if value[-1:].isspace() and plain else ""))
 

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from html import escape
 from urllib.parse import urlsplit
 
+from assistant.web.render import without_emphasis
+
 MAX_SPANS = 20
 HEADING_CHARS = 80  # a plain-text heading is a line at most this long
 CLOSING = '.!?:"”’)»…'  # a line ending in one of these closes its sentence
 _HEADING = re.compile(r"[ \t]{0,3}(#{1,6})[ \t]+")
-_EMPHASIS = re.compile(r"(?<![\w*])(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1(?![\w*])")
 STYLE = """
 body { font: 17px/1.6 Georgia, serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem;
   color: #222; background: #fff; }
@@ -183,6 +184,5 @@ def _steps(marks: list[Span], n: int, current: int) -> str:
 
 def _plain(value: str, *, keep_space: bool = False) -> str:
     """Text without Markdown's emphasis marks, lines within a paragraph joined, escaped."""
-    text = _EMPHASIS.sub(r"\2", value)
-    joined = re.sub(r"\s*\n\s*", " ", text)
+    joined = re.sub(r"\s*\n\s*", " ", without_emphasis(value))
     return escape(joined if keep_space else joined.strip())
