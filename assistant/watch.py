@@ -19,13 +19,17 @@ log = logging.getLogger(__name__)
 IDLE_S = 5.0  # how often the source list is looked at again when nothing is due sooner
 
 
-def refresh(assistant: Assistant, database: Database, urls: list[str]) -> IngestReport:
-    """Read these sources again now; each one's outcome is recorded on it."""
+def refresh(
+    assistant: Assistant, database: Database, urls: list[str], *, allow_private: bool = True
+) -> IngestReport:
+    """Read these URLs now, with conditional requests (what each answered last time is sent back,
+    and what it answers now kept); each one that is a source has its outcome recorded on it.
+    `allow_private`: see `Library.ingest`."""
     history, sources = FetchHistory(database), SourceList(database)
     validators = history.load()
     total = IngestReport()
     for url in urls:
-        report = assistant.library.ingest([url], validators=validators)
+        report = assistant.library.ingest([url], validators=validators, allow_private=allow_private)
         record(sources, url, report)
         total.merge(report)
     history.save(validators)

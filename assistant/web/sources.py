@@ -12,9 +12,8 @@ import re
 from assistant.errors import AssistantError
 from assistant.pipeline import Assistant
 from assistant.records.database import Database
-from assistant.records.fetches import FetchHistory
 from assistant.records.sources import SourceList
-from assistant.watch import record
+from assistant.watch import record, refresh
 from assistant.web.guard import Guard
 from assistant.web.keys import may_write
 from assistant.web.render import shown
@@ -41,12 +40,7 @@ def add_from_web(assistant: Assistant, database: Database, url: str, keep: bool)
     url = url.strip()
     if not re.match(r"^https?://\S+$", url, re.I):
         return "✗ Give an http or https address of an article, a feed or a sitemap."
-    history = FetchHistory(database)
-    validators = history.load()
-    report = assistant.library.ingest(
-        [url], allow_private=assistant.settings.fetch_private, validators=validators
-    )
-    history.save(validators)
+    report = refresh(assistant, database, [url], allow_private=assistant.settings.fetch_private)
     if keep:  # this read counts as its first refresh
         sources = SourceList(database)
         sources.add(url, KEEP_FRESH_S)
