@@ -301,3 +301,15 @@ def test_every_chroma_client_opened_is_closed(embedded_settings, seed_dir, embed
     assistant.close()
     assert all(client._target._closed for client in opened)
     assert assistant.search("Who represents the U.S.?", k=1)  # opened again when needed
+
+
+def test_an_article_record_written_before_chunk_counts_were_kept_is_counted_from_its_chunks(seeded):
+    documents = seeded.store.documents
+    page = documents.get(include=["metadatas", "documents"])
+    older = [{k: v for k, v in meta.items() if k != "chunks"} for meta in page["metadatas"]]
+    documents.delete(ids=page["ids"])
+    documents.add(
+        ids=page["ids"], embeddings=[[0.0]] * len(older), documents=page["documents"], metadatas=older
+    )
+    (listed,) = seeded.library.documents()
+    assert listed["chunks"] == 6

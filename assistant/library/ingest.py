@@ -112,7 +112,7 @@ def ingest(
         files += [FoundFile(found.path, settings.index_dir.resolve()) for found in kept]
     store = open_store_for_writing(settings, manifest_for(settings, embedder), rebuild=rebuild)
     try:
-        run = _Run(store, embedder, settings, report, force=False)
+        run = _Run(store, embedder, settings, report)
 
         for found in tqdm(files, desc="ingest", unit="file", disable=not progress, file=sys.stderr):
             try:
@@ -185,7 +185,7 @@ class _Run:
         entry = self.indexed.get(article.doc_id)
         if entry is not None and entry.is_complete(article.content_hash) and not self.force:
             if article.doc_id not in self.documents:  # an index made before full texts were kept
-                self.store.put_documents([article])
+                self.store.put_documents([article], {article.doc_id: entry.found[article.content_hash]})
             self.report.unchanged.append(article.doc_id)
             return
         original = self.by_text.get(article.text_hash)
@@ -213,7 +213,10 @@ class _Run:
         for node, vector in zip(nodes, self.embedder.encode(texts), strict=True):
             node.embedding = vector
         self.store.upsert(nodes)
-        self.store.put_documents([article for article, _ in self.pending])
+        self.store.put_documents(
+            [article for article, _ in self.pending],
+            chunks={article.doc_id: len(article_nodes) for article, article_nodes in self.pending},
+        )
         for article, _ in self.pending:
             if article.doc_id in self.indexed:
                 # the new version is complete; drop older versions and leftovers of broken runs

@@ -201,11 +201,13 @@ class Store:
             self._documents = Guarded(documents, self.settings)
         return self._documents
 
-    def put_documents(self, articles: list[Article]) -> None:
-        """Store the full texts of these articles, in one round trip."""
+    def put_documents(self, articles: list[Article], chunks: dict[str, int] | None = None) -> None:
+        """Store the full texts of these articles, in one round trip, with how many chunks each was
+        split into when that is known (`chunks`: doc_id -> count)."""
         if not articles:
             return
         indexed = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        counts = chunks or {}
         self.documents.upsert(
             ids=[a.doc_id for a in articles],
             embeddings=[[0.0]] * len(articles),
@@ -214,6 +216,7 @@ class Store:
                 {"title": a.title, "source": a.source, "published": a.published, "url": a.url,
                  "content_hash": a.content_hash, "indexed": indexed, "listed_by": a.listed_by,
                  "entry": a.entry, "author": a.author}
+                | ({"chunks": counts[a.doc_id]} if a.doc_id in counts else {})
                 for a in articles
             ],
         )  # fmt: skip
@@ -248,11 +251,14 @@ class Store:
         """doc_id, title, source, published, url, when it was indexed (UTC; empty for an index made
         before this was kept) and its chunks, of every article, by title."""
         page = self.documents.get(include=["metadatas"])
-        chunks = {doc_id: sum(entry.found.values()) for doc_id, entry in self.articles().items()}
         rows = [
-            {"doc_id": i, "indexed": "", **m, "chunks": chunks.get(i, 0)}
-            for i, m in zip(page["ids"], page["metadatas"], strict=True)
+            {"doc_id": i, "indexed": "", **m} for i, m in zip(page["ids"], page["metadatas"], strict=True)
         ]
+        uncounted = [row for row in rows if "chunks" not in row]  # records written before counts were kept
+        if uncounted:  # counted from the chunks themselves (a pass over every chunk's metadata)
+            counts = {doc_id: sum(entry.found.values()) for doc_id, entry in self.articles().items()}
+            for row in uncounted:
+                row["chunks"] = counts.get(row["doc_id"], 0)
         return sorted(rows, key=lambda row: (row["title"].lower(), row["doc_id"]))
 
     def get_document(self, doc_id: str) -> dict[str, Any] | None:
