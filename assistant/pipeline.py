@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import NodeWithScore, QueryBundle
 
@@ -36,7 +37,7 @@ from assistant.errors import AssistantError
 from assistant.library.articles import Library
 from assistant.library.chunking import sentence_spans
 from assistant.library.embeddings import Embedder
-from assistant.library.keyword import LiveKeywordIndex
+from assistant.library.live_index import LiveKeywordIndex
 from assistant.library.resources import Resources
 from assistant.library.store import Store
 
@@ -122,21 +123,28 @@ class Assistant:
         k = k or self.settings.top_k
         reranker = self.reranker
         pool = max(k, self.settings.constraint_candidates)
-        chosen = build_retriever(
-            retriever or self.settings.retriever,
-            self.store,
-            self.embedder,
-            self.keywords,
-            self.settings,
-            k=max(pool, self.settings.rerank_candidates) if reranker else pool,
-            filters=filters,
-        )
-        results = self.store.current_only(chosen.retrieve(QueryBundle(query)))
+        pool = max(pool, self.settings.rerank_candidates) if reranker else pool
+        results = self.retriever(k=pool, retriever=retriever, filters=filters).retrieve(QueryBundle(query))
         if reranker and results:
             results = reranker.postprocess_nodes(results, query_bundle=QueryBundle(query))
         if self.settings.constraint_candidates:
             results = ConstraintRanker().postprocess_nodes(results, query_bundle=QueryBundle(query))
         return results[:k]
+
+    def retriever(
+        self, *, k: int, retriever: str | None = None, filters: Filters = Filters()
+    ) -> BaseRetriever:
+        """The llama-index retriever of the ranking alone (hybrid, dense or bm25): k passages, before
+        any reordering."""
+        return build_retriever(
+            retriever or self.settings.retriever,
+            self.store,
+            self.embedder,
+            self.keywords,
+            self.settings,
+            k=k,
+            filters=filters,
+        )
 
     @property
     def reranker(self) -> BaseNodePostprocessor | None:

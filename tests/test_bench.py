@@ -44,8 +44,8 @@ def test_bench_smoke_run_in_both_store_modes(tmp_path):
     assert [r["mode"] for r in report["results"]] == ["embedded", "server"]
     for result in report["results"]:
         assert result["chunks"] >= 40 and result["chunks_written"] == result["chunks"]
-        assert set(result["latency_ms"]) == {"search_hybrid", "search_dense", "ask_extractive",
-                                             "llamaindex_dense", "floor"}  # fmt: skip
+        assert set(result["latency_ms"]) == {"retrieve_hybrid", "search_hybrid", "search_dense",
+                                             "ask_extractive", "llamaindex_dense", "floor"}  # fmt: skip
         assert all(v["p50"] > 0 and v["p95"] >= v["p50"] for v in result["latency_ms"].values())
         assert result["cold_start_s"] > 0 and result["peak_rss_mb"] > 0 and result["index_mb"] > 0
         assert result["serve_peak_rss_mb"] > 0

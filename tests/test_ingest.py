@@ -263,6 +263,7 @@ def test_an_update_cut_short_serves_one_version_and_citations_fit_the_text(assis
     store = assistant.store
     store.upsert(nodes)  # the new chunks are in, the record still names the old version
     store.touch()
+    assistant.keywords.refresh()  # a reader that has seen them (readers look once a second)
 
     def served() -> set[str]:
         passages = assistant.search("When does the harbour ferry leave the pier?", k=5)
@@ -270,6 +271,8 @@ def test_an_update_cut_short_serves_one_version_and_citations_fit_the_text(assis
 
     assert all("old pier" in text for text in served()) and served()
     store.put_documents([article])  # the record names the new version; the old chunks are still there
+    store.touch()  # written with the record, as an ingestion does
+    assistant.keywords.refresh()
     assert all("new pier" in text for text in served()) and served()
     answer = assistant.ask("When does the harbour ferry leave the pier?")
     shown = assistant.library.document("uploads/ferry.txt")["text"]

@@ -91,6 +91,8 @@ def test_keyword_index_follows_new_articles(seeded, tmp_path):
     (tmp_path / "more" / "ferry.txt").write_text("Ferry news\nThe Zanzibar ferry timetable changes in May.")
     Assistant(seeded.settings, seeded.embedder).library.ingest([tmp_path / "more"])  # another process
     seeded.keywords._checked_at = float("-inf")  # skip the one-second recheck interval
+    seeded.search("Zanzibar ferry timetable", retriever="bm25")  # notices the change, updates aside
+    seeded.keywords.wait()
     top = seeded.search("Zanzibar ferry timetable", retriever="bm25", k=1)
     assert top[0].node.metadata["doc_id"] == "ferry.txt"
 
@@ -213,27 +215,31 @@ def test_date_filters_are_calendar_dates_or_spans_back_from_today():
 def test_a_keyword_cache_that_cannot_be_written_or_read_is_said_in_the_log(tmp_path, caplog):
     import logging
 
-    from assistant.library.keyword import _read_cache, _write_cache, build_keyword_index
+    from assistant.library.keyword import build_keyword_index
+    from assistant.library.keyword_cache import read_folder, write_folder
 
     blocked = tmp_path / "a-file"
     blocked.write_text("not a folder")
 
     class Chunks:
+        def recorded_versions(self):
+            return {"a": "h1", "b": "h2"}
+
         def all_chunks(self):
             return (
                 ["c1", "c2"],
                 ["The harbour ferry runs.", "The night bus stops."],
-                [{"doc_id": "a"}, {"doc_id": "b"}],
+                [{"doc_id": "a", "content_hash": "h1"}, {"doc_id": "b", "content_hash": "h2"}],
             )
 
     index = build_keyword_index(Chunks(), "gen-1")
     with caplog.at_level(logging.WARNING, logger="assistant.library.keyword"):
-        _write_cache(index, blocked / "keyword")
+        write_folder(index, blocked / "keyword")
         damaged = tmp_path / "damaged"
         damaged.mkdir()
         (damaged / "chunks.json").write_text("{not json")
-        assert _read_cache(damaged, "gen-1") is None
-        assert _read_cache(tmp_path / "absent", "gen-1") is None
+        assert read_folder(damaged) is None
+        assert read_folder(tmp_path / "absent") is None
     messages = [r.getMessage() for r in caplog.records]
     assert len(messages) == 2
     assert messages[0].startswith("keyword index cache not written to ")

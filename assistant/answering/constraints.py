@@ -146,11 +146,15 @@ class PassageContext:
     article: str = ""  # all retrieved text of its article: where a named thing may be mentioned
 
     @functools.cached_property
-    def words(self) -> tuple[str, set[str]]:
-        """The lower-cased text a named thing is looked for in, and its words and stems; worked out
-        once per passage, however many of its sentences are checked."""
-        lowered = self.text.lower()
-        return lowered, set(re.findall(r"[\w']+", lowered)) | set(terms(lowered))
+    def lowered(self) -> str:
+        """The lower-cased text a named thing is looked for in."""
+        return self.text.lower()
+
+    @functools.cached_property
+    def words(self) -> set[str]:
+        """The text's words and stems; worked out once per passage, however many of its sentences
+        are checked, and only when a name is not found by a plain look at the text."""
+        return set(re.findall(r"[\w']+", self.lowered)) | set(terms(self.lowered))
 
     @functools.cached_property
     def names(self) -> NameIndex:
@@ -160,9 +164,9 @@ class PassageContext:
         """Does the passage, or what was retrieved of its article, name the thing, under any of its
         names ("Moscow" is named by "Russia")? Worked out once per name, not once per sentence."""
         if name not in self._mentioned:
-            lowered, words = self.words
-            named = mentions(name, lowered, words, self.names) or mentions_country(name, self.text)
-            self._mentioned[name] = named
+            lowered = self.lowered
+            named = mentions(name, lowered, lambda: self.words, lambda: self.names)
+            self._mentioned[name] = named or mentions_country(name, self.text)
         return self._mentioned[name]
 
     @functools.cached_property

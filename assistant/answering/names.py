@@ -7,6 +7,7 @@ take its ending ("German" for "Germany").
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.answering.dates import EDITION, MONTH_NAMES, QUARTER, YEAR
@@ -75,13 +76,19 @@ def name_tokens(name: str) -> tuple[set[str], set[str]]:
     return required, others
 
 
-def mentions(name: str, text_lower: str, words: set[str], index: NameIndex | None = None) -> bool:
+def mentions(
+    name: str,
+    text_lower: str,
+    words: Callable[[], set[str]],
+    index: Callable[[], NameIndex] | None = None,
+) -> bool:
     """Does the text (lower-cased, and its set of words) mention the named thing? A name of several
     words must appear with two of them side by side ("Maxwell Award", not "Brandon Maxwell ... CFDA
     Awards"; "British Open", not "US Open"), give or take their endings and the small words between;
     a person's name may be cut to its last word ("Rubio" for "Marco Rubio") where that word stands
-    alone. `index` is the text's `name_index`, read from the text as written so that "US" is not the
-    word "us"; worked out from `text_lower` when not given."""
+    alone. `words` gives the text's set of words and stems, `index` its `name_index` (read from the
+    text as written so that "US" is not the word "us"; worked out from `text_lower` when not given):
+    each is asked for only when the cheaper tests cannot tell."""
     required, others = name_tokens(name)
     if not required and not others:
         return True
@@ -94,14 +101,20 @@ def mentions(name: str, text_lower: str, words: set[str], index: NameIndex | Non
     # "Germany" is mentioned by "German": a word matches on its first letters, less its ending
     if len(others) == 1:
         (word,) = others
-        return word in words or _stem_of(word) in text_lower
+        return _stem_of(word) in text_lower or word in words()
     ordered = [w for w in _content_words(name) if not any(c.isdigit() for c in w)]  # numbers: `required`
-    index = index or name_index(text_lower)
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    pairs = list(zip(ordered, ordered[1:], strict=False))
+    person = _PERSON_NAME.fullmatch(name) is not None
+    # the index files word pairs under their first three letters: without them, no need to build it
+    plain = _ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text_lower)
+    if not any(a[:3] in plain and b[:3] in plain for a, b in pairs) and not (person and ordered[-1] in plain):
+        return False
+    index = index() if index else name_index(text_lower)
+    for a, b in pairs:
         for x, y in ((a, b), (b, a)):  # "CEO of Facebook" is "Facebook CEO"
             if any(_same_word(x, u) and _same_word(y, v) for u, v in index.pairs.get((x[:3], y[:3]), ())):
                 return True
-    return _PERSON_NAME.fullmatch(name) is not None and ordered[-1] in index.alone
+    return person and ordered[-1] in index.alone
 
 
 @dataclass(frozen=True)

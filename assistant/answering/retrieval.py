@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
-from llama_index.core.schema import BaseNode, NodeWithScore, QueryBundle
+from llama_index.core.schema import BaseNode, NodeWithScore, QueryBundle, TextNode
 
 from assistant.answering.constraints import analyse, check, holds_kind, passage_context
 from assistant.answering.grounding import question_kind
@@ -24,7 +24,8 @@ from assistant.config import Settings
 from assistant.errors import AssistantError, DateFilterError, ModelLoadError
 from assistant.library.corpus import day
 from assistant.library.embeddings import Embedder, resolve_model
-from assistant.library.keyword import LiveKeywordIndex
+from assistant.library.keyword import KeywordIndex
+from assistant.library.live_index import LiveKeywordIndex
 from assistant.library.store import Store
 from assistant.modes import RETRIEVERS, Retriever
 
@@ -123,6 +124,7 @@ class DenseRetriever(BaseRetriever):
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         results = self._store.query(self._embed(query_bundle), self._k, self._filters.where())
+        results = self._store.current_only(results)
         for result in results:
             record_scores(result.node, {"dense": result.score})
         return results
@@ -133,18 +135,19 @@ class KeywordRetriever(BaseRetriever):
 
     def __init__(self, store: Store, keywords: LiveKeywordIndex, k: int, filters: Filters = Filters()):
         super().__init__()
-        self._store, self._keywords, self._k, self._filters = store, keywords, k, filters
+        self._store, self.keywords, self._k, self._filters = store, keywords, k, filters
 
-    def ranked_ids(self, query: str) -> list[tuple[str, float]]:
-        index = self._keywords.get()
+    def ranked_ids(self, query: str, index: KeywordIndex | None = None) -> list[tuple[str, float]]:
+        index = index or self.keywords.get()
         mask = None
         if not self._filters.empty:
             mask = self._filters.mask(index.doc_ids, index.sources, index.published)
         return index.search(query, self._k, mask)
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        ranked = self.ranked_ids(query_bundle.query_str)
-        nodes = self._store.get_nodes([chunk_id for chunk_id, _ in ranked])
+        index = self.keywords.get()
+        ranked = self.ranked_ids(query_bundle.query_str, index)
+        nodes = held_nodes(index, self._store, [chunk_id for chunk_id, _ in ranked])
         results = []
         for chunk_id, score in ranked:
             if chunk_id in nodes:  # a chunk deleted since the index was loaded is skipped
@@ -172,15 +175,17 @@ class HybridRetriever(BaseRetriever):
         self._rrf_k, self._weights = rrf_k, (dense_weight, keyword_weight)
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        # Both rankings are ids and scores only; the winners' content is fetched in one round trip.
+        # Both rankings are ids and scores only (one round trip to Chroma, for the dense one); the
+        # winners' content comes from the keyword index, which holds every chunk it has indexed.
+        index = self._keyword.keywords.get()
         dense = self._dense.ranked_ids(query_bundle)
-        keyword = self._keyword.ranked_ids(query_bundle.query_str)
+        keyword = self._keyword.ranked_ids(query_bundle.query_str, index)
         fused = reciprocal_rank_fusion(
             [[chunk_id for chunk_id, _ in dense], [chunk_id for chunk_id, _ in keyword]],
             self._weights,
             self._rrf_k,
         )[: self._k]
-        nodes = self._store.get_nodes([chunk_id for chunk_id, _ in fused])
+        nodes = held_nodes(index, self._store, [chunk_id for chunk_id, _ in fused])
         dense_scores = dict(dense)
         keyword_scores = dict(keyword)
         results = []
@@ -194,6 +199,17 @@ class HybridRetriever(BaseRetriever):
             )
             results.append(NodeWithScore(node=node, score=score))
         return results
+
+
+def held_nodes(index: KeywordIndex, store: Store, ids: list[str]) -> dict[str, TextNode]:
+    """The nodes of these chunk ids, from the keyword index's copy, and from the store for chunks
+    written since the index was last brought up to date; chunks of an article version that is no
+    longer current are left out."""
+    nodes = index.nodes(ids)
+    missing = [chunk_id for chunk_id in ids if chunk_id not in nodes]
+    if missing:
+        nodes |= store.get_nodes(missing)
+    return {chunk_id: node for chunk_id, node in nodes.items() if index.is_current(node)}
 
 
 def reciprocal_rank_fusion(

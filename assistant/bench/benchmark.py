@@ -124,6 +124,7 @@ def chunk_texts(corpus: Corpus, settings: Settings) -> list[str]:
 
 def _query_latencies(assistant, embedder: Embedder, questions: list[str]) -> dict[str, dict[str, float]]:
     from llama_index.core import VectorStoreIndex
+    from llama_index.core.schema import QueryBundle
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
     collection = assistant.store.raw_collection
@@ -137,7 +138,10 @@ def _query_latencies(assistant, embedder: Embedder, questions: list[str]) -> dic
         vector = encoder.encode([question], 1)
         collection.query(query_embeddings=vector.tolist(), n_results=TOP_K)
 
+    # the fused ranking alone, as llama-index's retriever is: k passages, no reordering
+    hybrid = assistant.retriever(k=TOP_K, retriever=Retriever.HYBRID)
     methods = {
+        "retrieve_hybrid": lambda q: hybrid.retrieve(QueryBundle(q)),
         "search_hybrid": lambda q: assistant.search(q, k=TOP_K, retriever=Retriever.HYBRID),
         "search_dense": lambda q: assistant.search(q, k=TOP_K, retriever=Retriever.DENSE),
         "ask_extractive": lambda q: assistant.ask(q, k=TOP_K, mode=AnswerMode.EXTRACTIVE),

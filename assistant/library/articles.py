@@ -131,7 +131,7 @@ class Library:
     def reindex(self, doc_id: str) -> IngestReport | None:
         """Read an article again from the file it came from (the kept file, for an upload) and chunk
         and embed it anew, replacing its chunks in place; None when no such article is indexed."""
-        entry = self.resources.store.articles().get(doc_id)
+        entry = self.resources.store.articles([doc_id]).get(doc_id)
         if entry is None:
             return None
         source = Path(entry.path) if entry.path else None

@@ -29,9 +29,12 @@ from assistant.errors import ArticleError
 from assistant.library.chunking import TOKENIZER_NAME, split_article
 from assistant.library.corpus import Article, FoundFile, find_article_files, read_article
 from assistant.library.embeddings import Embedder
-from assistant.library.store import IndexedArticle, Manifest, Store, open_store_for_writing
+from assistant.library.manifest import Manifest
+from assistant.library.store import IndexedArticle, Store, open_store_for_writing
 
 log = logging.getLogger(__name__)
+
+LOOKUP_BATCH = 64  # articles looked up in the index together, when a run does not read it all
 
 
 @dataclass
@@ -112,7 +115,7 @@ def ingest(
         files += [FoundFile(found.path, settings.index_dir.resolve()) for found in kept]
     store = open_store_for_writing(settings, manifest_for(settings, embedder), rebuild=rebuild)
     try:
-        run = _Run(store, embedder, settings, report)
+        run = _Run(store, embedder, settings, report, whole=True)
 
         for found in tqdm(files, desc="ingest", unit="file", disable=not progress, file=sys.stderr):
             try:
@@ -149,8 +152,13 @@ def ingest_articles(
     store = open_store_for_writing(settings, manifest_for(settings, embedder))
     try:
         run = _Run(store, embedder, settings, report, force=force)
+        group: list[Article] = []
         for article in articles:
-            run.offer(article)
+            group.append(article)
+            if len(group) == LOOKUP_BATCH:
+                run.offer_group(group)
+                group = []
+        run.offer_group(group)
         run.flush()
     finally:
         store.close()
@@ -159,7 +167,11 @@ def ingest_articles(
 
 
 class _Run:
-    """The state of one ingestion: what is indexed, what waits to be embedded."""
+    """The state of one ingestion: what is indexed, what waits to be embedded.
+
+    `whole`: the run goes over a library's files, so what the index holds is read once up front (a
+    pass over every chunk's metadata). Otherwise (uploads, fetched pages, a re-index) only the
+    articles offered are looked up, LOOKUP_BATCH at a time (`offer_group`)."""
 
     def __init__(
         self,
@@ -169,15 +181,17 @@ class _Run:
         report: IngestReport,
         *,
         force: bool = False,
+        whole: bool = False,
     ):
         self.force = force
+        self.whole = whole
         self.store = store
         self.embedder = embedder
         self.settings = settings
         self.report = report
-        self.indexed: dict[str, IndexedArticle] = store.articles()
+        self.indexed: dict[str, IndexedArticle] = store.articles() if whole else {}
         self.by_text = {entry.text_hash: doc_id for doc_id, entry in self.indexed.items()}
-        self.documents = store.document_ids()
+        self.documents = store.document_ids() if whole else set()
         self.pending: list[tuple[Article, list[TextNode]]] = []
 
     def offer(self, article: Article) -> None:
@@ -205,6 +219,22 @@ class _Run:
         if sum(len(n) for _, n in self.pending) >= self.settings.ingest_batch:
             self.flush()
 
+    def offer_group(self, articles: list[Article]) -> None:
+        """Offer these articles, having read what the index holds of them (and of their texts under
+        other names) in three round trips, when the run did not read it all up front."""
+        if not articles:
+            return
+        if not self.whole:
+            self._look_up(articles)
+        for article in articles:
+            self.offer(article)
+
+    def _look_up(self, articles: list[Article]) -> None:
+        doc_ids = [article.doc_id for article in articles]
+        self.indexed |= self.store.articles(doc_ids)
+        self.by_text = self.store.text_holders([a.text_hash for a in articles]) | self.by_text
+        self.documents |= self.store.held_documents(doc_ids)
+
     def flush(self) -> None:
         nodes = [node for _, article_nodes in self.pending for node in article_nodes]
         if not nodes:
@@ -217,6 +247,7 @@ class _Run:
             [article for article, _ in self.pending],
             chunks={article.doc_id: len(article_nodes) for article, article_nodes in self.pending},
         )
+        self.store.touch()  # at once: readers keep the versions the records name (`current_only`)
         for article, _ in self.pending:
             if article.doc_id in self.indexed:
                 # the new version is complete; drop older versions and leftovers of broken runs
@@ -224,7 +255,6 @@ class _Run:
                 self.report.updated.append(article.doc_id)
             else:
                 self.report.added.append(article.doc_id)
-        self.store.touch()
         self.report.chunks_written += len(nodes)
         log.debug("wrote %d chunks of %d articles", len(nodes), len(self.pending))
         self.pending.clear()

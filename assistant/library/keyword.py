@@ -1,31 +1,37 @@
-"""Stage 6a, store -> keyword index: a BM25 index (bm25s) over the chunks of the Chroma collection.
+"""Stage 6a, store -> keyword index: a BM25 index (bm25s) over the chunks of the Chroma collection,
+with the chunks themselves beside it.
 
 The index is built from the collection alone, so every process pointed at one Chroma server can build
-its own. It is cached on disk under the index folder and rebuilt when the collection's generation
-(a token ingestion changes on every write) no longer matches the cached one.
+its own. It holds each chunk's text and stored metadata as well as its words: hybrid search then turns
+both rankings into passages without a second round trip to Chroma. Which version of each article is
+current (the one its full-text record names) is kept too, so stale versions are dropped in memory.
+
+When the collection changes (its generation token, which ingestion changes on every write, no longer
+matches), `update_keyword_index` reads only the articles whose recorded version changed and re-scores
+BM25 from the words already held; `LiveKeywordIndex` does that off to the side while queries go on
+with the index they have (`live_index.py`). The copy on disk is in `keyword_cache.py`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import shutil
-import tempfile
-import threading
-import time
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from llama_index.core.schema import TextNode
+from llama_index.core.vector_stores.utils import metadata_dict_to_node
 
 from assistant.library.store import Store
 
 log = logging.getLogger(__name__)
 
-KEYWORD_SUBDIR = "keyword"
-CACHE_FORMAT = 1
 STOPWORDS = "en"
+# Past this share of the articles changed, reading the whole collection is cheaper than the changes.
+FULL_REBUILD_SHARE = 0.25
+FULL_REBUILD_MIN = 50  # articles; fewer changed are always read alone
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
@@ -39,139 +45,134 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     return bm25s.tokenize(texts, stopwords=STOPWORDS, return_ids=False, show_progress=False)
 
 
+@dataclass(frozen=True)
+class Chunk:
+    """One chunk as the index keeps it: its text, its stored metadata (JSON, decoded only for the
+    chunks a query returns) and its words as numbers in the index's vocabulary."""
+
+    id: str
+    text: str
+    metadata: str
+    doc_id: str
+    version: str
+    source: str
+    published: int  # YYYYMMDD, 0 when unknown
+    words: np.ndarray
+
+    def node(self) -> TextNode:
+        return metadata_dict_to_node(json.loads(self.metadata), text=self.text)
+
+
 @dataclass
 class KeywordIndex:
-    """BM25 over every chunk, plus the per-chunk fields filters need."""
+    """BM25 over every current chunk, the chunks themselves, and the per-chunk fields filters need."""
 
     generation: str
-    ids: list[str]
-    doc_ids: np.ndarray
-    sources: np.ndarray
-    published: np.ndarray  # YYYYMMDD, 0 when unknown
-    bm25: object
+    chunks: list[Chunk]
+    vocab: dict[str, int]
+    recorded: dict[str, str]  # doc_id -> the version its full-text record names
+    unrecorded: bool  # some chunks' articles have no record (an index from before records were kept)
+    bm25: Any = field(init=False)
+    doc_ids: np.ndarray = field(init=False)
+    sources: np.ndarray = field(init=False)
+    published: np.ndarray = field(init=False)
+    _rows: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        import bm25s
+
+        self.doc_ids = np.array([c.doc_id for c in self.chunks], dtype=object)
+        self.sources = np.array([c.source for c in self.chunks], dtype=object)
+        self.published = np.array([c.published for c in self.chunks], dtype=np.int64)
+        self._rows = {c.id: row for row, c in enumerate(self.chunks)}
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets DEBUG on itself
+        self.bm25 = bm25s.BM25()
+        if self.chunks:
+            self.bm25.index(([c.words.tolist() for c in self.chunks], self.vocab), show_progress=False)
+
+    @property
+    def ids(self) -> list[str]:
+        return [c.id for c in self.chunks]
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         """(chunk id, BM25 score) of the k best chunks with a positive score, best first."""
-        tokens = tokenize([query])[0]
-        if not tokens or not self.ids:
+        words = [self.vocab[w] for w in tokenize([query])[0] if w in self.vocab]
+        if not words or not self.chunks:
             return []
-        scores = self.bm25.get_scores(tokens)
+        scores = self.bm25.get_scores(words)
         if mask is not None:
             scores = np.where(mask, scores, 0.0)
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+        return [(self.chunks[i].id, float(scores[i])) for i in top if scores[i] > 0]
 
+    def nodes(self, ids: Iterable[str]) -> dict[str, TextNode]:
+        """The held chunks among these ids, as nodes (ids the index does not hold are left out)."""
+        return {i: self.chunks[self._rows[i]].node() for i in ids if i in self._rows}
 
-def load_keyword_index(store: Store, cache_root: Path) -> KeywordIndex:
-    """The cached index when it matches the collection's generation, else a fresh build."""
-    generation = store.generation()
-    folder = _cache_folder(store, cache_root)
-    cached = _read_cache(folder, generation)
-    if cached is not None:
-        return cached
-    index = build_keyword_index(store, generation)
-    _write_cache(index, folder)
-    return index
+    def is_current(self, node: TextNode) -> bool:
+        """False for a chunk of an article version that the article's record no longer names."""
+        recorded = self.recorded.get(str(node.metadata.get("doc_id", "")))
+        return recorded is None or recorded == node.metadata.get("content_hash")
 
 
 def build_keyword_index(store: Store, generation: str) -> KeywordIndex:
-    import bm25s
-
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets DEBUG on itself
-
+    """Read every chunk and every article record of the collection and index them."""
+    recorded = store.recorded_versions()
     ids, texts, metas = store.all_chunks()
-    bm25 = bm25s.BM25()
-    if ids:
-        bm25.index(tokenize(texts), show_progress=False)
-    return KeywordIndex(
-        generation=generation,
-        ids=ids,
-        doc_ids=np.array([m["doc_id"] for m in metas], dtype=object),
-        sources=np.array([m.get("source", "") for m in metas], dtype=object),
-        published=np.array([m.get("published_int", 0) for m in metas], dtype=np.int64),
-        bm25=bm25,
-    )
+    vocab: dict[str, int] = {}
+    chunks = _chunks(ids, texts, metas, recorded, vocab)
+    unrecorded = any(c.doc_id not in recorded for c in chunks)
+    return KeywordIndex(generation, chunks, vocab, recorded, unrecorded)
 
 
-def _cache_folder(store: Store, cache_root: Path) -> Path:
-    where = f"{store.settings.chroma_url or 'embedded'}|{store.settings.collection}"
-    return cache_root / KEYWORD_SUBDIR / hashlib.sha256(where.encode()).hexdigest()[:16]
-
-
-def _read_cache(folder: Path, generation: str) -> KeywordIndex | None:
-    import bm25s
-
-    try:
-        meta = json.loads((folder / "chunks.json").read_text())
-        if meta["format"] != CACHE_FORMAT or meta["generation"] != generation or not meta["ids"]:
-            return None
-        bm25 = bm25s.BM25.load(str(folder / "bm25"))
-    except FileNotFoundError:
-        return None  # no cache yet
-    except (OSError, ValueError, KeyError) as exc:
-        log.warning("keyword index cache in %s unreadable (%s); rebuilding it", folder, exc)
+def update_keyword_index(old: KeywordIndex, store: Store, generation: str) -> KeywordIndex | None:
+    """The index for the collection as it is now, reading only the articles whose recorded version
+    differs from the one held; BM25 is re-scored over all chunks from the words already held. None
+    when a full build is needed: the old index cannot tell what changed (some of its articles have
+    no record), or most of the articles did."""
+    if old.unrecorded:
         return None
-    return KeywordIndex(
-        generation=generation,
-        ids=meta["ids"],
-        doc_ids=np.array(meta["doc_ids"], dtype=object),
-        sources=np.array(meta["sources"], dtype=object),
-        published=np.array(meta["published"], dtype=np.int64),
-        bm25=bm25,
-    )
+    recorded = store.recorded_versions()
+    held = {c.doc_id: c.version for c in old.chunks}
+    changed = [doc_id for doc_id, version in recorded.items() if held.get(doc_id) != version]
+    removed = set(held) - set(recorded)
+    if len(changed) + len(removed) > max(FULL_REBUILD_MIN, FULL_REBUILD_SHARE * len(held)):
+        return None
+    dropped = removed | set(changed)
+    kept = [c for c in old.chunks if c.doc_id not in dropped]
+    vocab = dict(old.vocab)  # words of removed chunks stay in the vocabulary, unused
+    ids, texts, metas = store.chunks_of(changed)
+    fresh = _chunks(ids, texts, metas, recorded, vocab)
+    return KeywordIndex(generation, kept + fresh, vocab, recorded, unrecorded=False)
 
 
-def _write_cache(index: KeywordIndex, folder: Path) -> None:
-    """Write to a temporary folder and rename it into place, so readers never see half a cache."""
-    if not index.ids:
-        return
-    staging: Path | None = None
-    try:
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".tmp-"))
-        index.bm25.save(str(staging / "bm25"), show_progress=False)
-        meta = {
-            "format": CACHE_FORMAT,
-            "generation": index.generation,
-            "ids": index.ids,
-            "doc_ids": index.doc_ids.tolist(),
-            "sources": index.sources.tolist(),
-            "published": index.published.tolist(),
-        }
-        (staging / "chunks.json").write_text(json.dumps(meta))
-        shutil.rmtree(folder, ignore_errors=True)
-        staging.rename(folder)
-    except OSError as exc:  # a read-only or full disk only costs a rebuild next time: say so, once
-        log.warning("keyword index cache not written to %s: %s", folder, exc.strerror or exc)
-        if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
-
-
-class LiveKeywordIndex:
-    """Keeps the keyword index in memory and reloads it when the collection has changed.
-
-    The generation is checked at most once every `check_interval_s`, so a busy server pays for one
-    metadata read a second, not one per question.
-    """
-
-    def __init__(self, store: Store, cache_root: Path, check_interval_s: float = 1.0) -> None:
-        self._store = store
-        self._cache_root = cache_root
-        self._check_interval_s = check_interval_s
-        self._index: KeywordIndex | None = None
-        self._checked_at = 0.0
-        self._lock = threading.Lock()  # one check or rebuild at a time; the others wait for it
-
-    def get(self) -> KeywordIndex:
-        index = self._index
-        if index is not None and time.monotonic() - self._checked_at < self._check_interval_s:
-            return index
-        with self._lock:
-            now = time.monotonic()
-            if self._index is None or now - self._checked_at >= self._check_interval_s:
-                if self._index is None or self._index.generation != self._store.generation():
-                    self._index = load_keyword_index(self._store, self._cache_root)
-                self._checked_at = now
-            return self._index
+def _chunks(
+    ids: list[str],
+    texts: list[str],
+    metas: list[dict[str, Any]],
+    recorded: dict[str, str],
+    vocab: dict[str, int],
+) -> list[Chunk]:
+    """Chunks of the recorded versions (or of articles with no record), their words added to
+    `vocab`. Chunks of other versions are leftovers of an update still running or cut short."""
+    rows = [
+        (i, text, meta)
+        for i, text, meta in zip(ids, texts, metas, strict=True)
+        if recorded.get(meta["doc_id"], meta.get("content_hash")) == meta.get("content_hash")
+    ]
+    words = tokenize([text for _, text, _ in rows])
+    return [
+        Chunk(
+            id=i,
+            text=text,
+            metadata=json.dumps(meta),
+            doc_id=meta["doc_id"],
+            version=str(meta.get("content_hash", "")),
+            source=str(meta.get("source", "")),
+            published=int(meta.get("published_int", 0)),
+            words=np.array([vocab.setdefault(w, len(vocab)) for w in chunk_words], dtype=np.int32),
+        )
+        for (i, text, meta), chunk_words in zip(rows, words, strict=True)
+    ]

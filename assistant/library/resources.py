@@ -4,12 +4,16 @@ once on first use however many threads ask for it together."""
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from assistant.config import Settings
+from assistant.errors import AssistantError
 from assistant.library.embeddings import Embedder, load_embedder
-from assistant.library.keyword import LiveKeywordIndex
+from assistant.library.live_index import LiveKeywordIndex
 from assistant.library.store import Store, open_store
+
+log = logging.getLogger(__name__)
 
 
 class Resources:
@@ -50,7 +54,14 @@ class Resources:
             self._store = self._keywords = None
 
     def keywords_changed(self) -> None:
-        """After an upload or a removal: the keyword index is rebuilt on the next search, so the
-        change is searchable at once, without waiting for the staleness check."""
+        """After an upload, a re-index or a removal by this process: the keyword index is brought up
+        to date at once (reading only the articles that changed), so the change is searchable when
+        the call returns; queries meanwhile go on with the index they have."""
         with self.lock:
-            self._keywords = None
+            keywords = self._keywords
+        if keywords is None:
+            return  # not loaded yet: the first search loads it as it is now
+        try:
+            keywords.refresh()
+        except AssistantError as exc:  # the store is down: the next check after it is back updates
+            log.warning("keyword index not updated after a change (%s)", exc)

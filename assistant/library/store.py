@@ -4,15 +4,13 @@ Chunks are written in llama-index's node format (text as the document, the node 
 the collection also opens with llama-index's `ChromaVectorStore`. We write and query the collection
 directly because we need upserts (re-runs after a crash) and cosine similarity as the score.
 
-The collection's metadata is the index manifest: embedding model, dimension and chunking settings.
-It lives with the vectors, so every process pointed at one Chroma server sees the same manifest.
-The connection itself, and what its failures mean, are in `chroma.py`.
+The collection's metadata is the index manifest (`manifest.py`), so every process pointed at one
+Chroma server sees the same one. The connection itself, and what its failures mean, are in `chroma.py`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Iterator
@@ -23,41 +21,14 @@ from llama_index.core.schema import NodeWithScore, TextNode
 from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_metadata_dict
 
 from assistant.config import Settings
-from assistant.errors import IndexMismatchError, IndexMissingError
+from assistant.errors import IndexMissingError
 from assistant.library.chroma import Guarded, connect, describe_location
 from assistant.library.corpus import Article
+from assistant.library.manifest import Manifest, check_readable, check_writable
 
-MANIFEST_SCHEMA = 1
 PAGE_SIZE = 2000
 GENERATION_KEY = "index_generation"
 DOCUMENTS_SUFFIX = ".articles"
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """What an index was built with; a different model or chunking means rebuilding it."""
-
-    embedding_model: str
-    embedding_dimension: int
-    chunk_tokens: int
-    chunk_overlap_tokens: int
-    tokenizer: str = "cl100k_base"
-    schema: int = MANIFEST_SCHEMA
-
-    def to_metadata(self) -> dict[str, Any]:
-        return {f"manifest_{k}": v for k, v in dataclasses.asdict(self).items()}
-
-    @classmethod
-    def from_metadata(cls, metadata: dict[str, Any] | None) -> Manifest | None:
-        """The manifest, or None when it is missing or damaged (a field absent or of the wrong type)."""
-        metadata = metadata or {}
-        values = {}
-        for f in dataclasses.fields(cls):
-            value = metadata.get(f"manifest_{f.name}")
-            if type(value).__name__ != f.type:  # the annotations are "str" and "int"
-                return None
-            values[f.name] = value
-        return cls(**values)
 
 
 @dataclass
@@ -102,10 +73,12 @@ class Store:
     def count(self) -> int:
         return self.collection.count()
 
-    def articles(self) -> dict[str, IndexedArticle]:
-        """Every stored doc_id with its versions, read page by page from chunk metadata."""
+    def articles(self, doc_ids: list[str] | None = None) -> dict[str, IndexedArticle]:
+        """Every stored doc_id (or these only) with its versions, read page by page from chunk
+        metadata."""
+        where = {"doc_id": {"$in": doc_ids}} if doc_ids else None
         articles: dict[str, IndexedArticle] = {}
-        metadatas = (meta for page in self._pages(["metadatas"]) for meta in page["metadatas"])
+        metadatas = (meta for page in self._pages(["metadatas"], where) for meta in page["metadatas"])
         for metadata in metadatas:
             doc_id = metadata["doc_id"]
             entry = articles.setdefault(
@@ -139,10 +112,26 @@ class Store:
             metas.extend(page["metadatas"])
         return ids, texts, metas
 
-    def _pages(self, include: list[str]) -> Iterator[dict[str, Any]]:
+    def chunks_of(self, doc_ids: list[str]) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+        """(ids, texts, metadatas) of every chunk of these articles."""
+        ids: list[str] = []
+        texts: list[str] = []
+        metas: list[dict[str, Any]] = []
+        for start in range(0, len(doc_ids), PAGE_SIZE // 4):
+            where = {"doc_id": {"$in": doc_ids[start : start + PAGE_SIZE // 4]}}
+            for page in self._pages(["documents", "metadatas"], where):
+                ids.extend(page["ids"])
+                texts.extend(page["documents"])
+                metas.extend(page["metadatas"])
+        return ids, texts, metas
+
+    def _pages(
+        self, include: list[str], where: dict[str, Any] | None = None, collection: Any = None
+    ) -> Iterator[dict[str, Any]]:
+        collection = collection or self.collection
         offset = 0
         while True:
-            page = self.collection.get(include=include, limit=PAGE_SIZE, offset=offset)
+            page = collection.get(where=where, include=include, limit=PAGE_SIZE, offset=offset)
             yield page
             if len(page["ids"]) < PAGE_SIZE:
                 return
@@ -170,11 +159,28 @@ class Store:
                 metadatas=[node_to_metadata_dict(n, remove_text=True, flat_metadata=True) for n in part],
             )
 
+    def text_holders(self, text_hashes: list[str]) -> dict[str, str]:
+        """text_hash -> the doc_id of an article whose chunks carry that text, for these texts."""
+        where = {"text_hash": {"$in": text_hashes}}
+        return {
+            meta["text_hash"]: meta["doc_id"]
+            for page in self._pages(["metadatas"], where)
+            for meta in page["metadatas"]
+        }
+
+    def held_documents(self, doc_ids: list[str]) -> set[str]:
+        """Those of these articles whose full-text record is stored."""
+        return set(self.documents.get(ids=doc_ids, include=[])["ids"])
+
+    def has_document(self, doc_id: str) -> bool:
+        """True when the article's full-text record is stored."""
+        return bool(self.documents.get(ids=[doc_id], include=[])["ids"])
+
     def has_article(self, doc_id: str) -> bool:
         """True when the article has chunks or a full text stored."""
         if self.collection.get(where={"doc_id": doc_id}, limit=1, include=[])["ids"]:
             return True
-        return bool(self.documents.get(ids=[doc_id], include=[])["ids"])
+        return self.has_document(doc_id)
 
     def delete_article(self, doc_id: str, keep_version: str | None = None) -> None:
         """Remove an article (chunks and full text), or only its chunks of versions but `keep_version`."""
@@ -244,6 +250,14 @@ class Store:
             if current.get(r.node.metadata.get("doc_id")) in (None, r.node.metadata.get("content_hash"))
         ]
 
+    def recorded_versions(self) -> dict[str, str]:
+        """doc_id -> the version (content hash) its full-text record names, for every article."""
+        return {
+            doc_id: str((meta or {}).get("content_hash", ""))
+            for page in self._pages(["metadatas"], collection=self.documents)
+            for doc_id, meta in zip(page["ids"], page["metadatas"], strict=True)
+        }
+
     def document_ids(self) -> set[str]:
         return set(self.documents.get(include=[])["ids"])
 
@@ -309,26 +323,11 @@ def open_store(settings: Settings) -> Store:
         ) from None
     store = Store(client, collection, settings)
     try:
-        _check_readable(store, settings)
+        check_readable(store.count(), store.manifest, settings)
     except Exception:
         store.close()
         raise
     return store
-
-
-def _check_readable(store: Store, settings: Settings) -> None:
-    if store.count() == 0:
-        raise IndexMissingError(
-            f"the index in {describe_location(settings)} is empty; run `assistant ingest`"
-        )
-    manifest = store.manifest
-    if manifest is None:
-        raise IndexMismatchError(
-            f"the index in {describe_location(settings)} has no valid manifest (missing or damaged); "
-            "run `assistant ingest --rebuild`"
-        )
-    if manifest.embedding_model != settings.model_identity:
-        raise IndexMismatchError(_model_mismatch(manifest, settings))
 
 
 def open_store_for_writing(settings: Settings, manifest: Manifest, *, rebuild: bool = False) -> Store:
@@ -347,40 +346,8 @@ def open_store_for_writing(settings: Settings, manifest: Manifest, *, rebuild: b
             embedding_function=None,
         )
         store = Store(client, collection, settings)
-        _check_writable(store, manifest, settings)
+        check_writable(store.manifest, manifest, settings)
     except Exception:
         client.close()
         raise
     return store
-
-
-def _check_writable(store: Store, manifest: Manifest, settings: Settings) -> None:
-    stored = store.manifest
-    if stored is None:
-        raise IndexMismatchError(
-            f"collection {settings.collection!r} was not made by this assistant; choose another "
-            "ASSISTANT_COLLECTION or run `assistant ingest --rebuild` to replace it"
-        )
-    if stored.embedding_model != manifest.embedding_model or (
-        stored.embedding_dimension != manifest.embedding_dimension
-    ):
-        raise IndexMismatchError(_model_mismatch(stored, settings))
-    if (stored.chunk_tokens, stored.chunk_overlap_tokens, stored.tokenizer) != (
-        manifest.chunk_tokens,
-        manifest.chunk_overlap_tokens,
-        manifest.tokenizer,
-    ):
-        raise IndexMismatchError(
-            f"the index was chunked with {stored.chunk_tokens} tokens and "
-            f"{stored.chunk_overlap_tokens} overlap, the settings ask for {manifest.chunk_tokens} "
-            f"and {manifest.chunk_overlap_tokens}; run `assistant ingest --rebuild`"
-        )
-
-
-def _model_mismatch(stored: Manifest, settings: Settings) -> str:
-    return (
-        f"the index was built with embedding model {stored.embedding_model!r} "
-        f"({stored.embedding_dimension} dimensions) but the settings ask for "
-        f"{settings.model_identity!r}; run `assistant ingest --rebuild` or set "
-        "ASSISTANT_EMBEDDING_MODEL (and ASSISTANT_EMBED_BACKEND) back"
-    )
