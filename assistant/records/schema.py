@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ID_CHARS = 32  # uuid4().hex
 OWNER_CHARS = 64  # sha256 hex of a visitor token
 MAX_TITLE_CHARS = 120
 URL_CHARS = 2048
+MAX_CLIENT_CHARS = 64  # an IPv6 address with its zone fits
 
 
 class Base(DeclarativeBase):
@@ -100,3 +101,15 @@ class Source(Base):
     last_fetch: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     last_error: Mapped[str] = mapped_column(Text, default="")
     articles: Mapped[int] = mapped_column(Integer, default=0)  # added or updated by the last refresh
+
+
+class RateBucket(Base):
+    """A client's token bucket for one limit (`name`: questions, uploads), shared by every process on
+    the database: `tokens` left at time `at` (seconds since the epoch)."""
+
+    __tablename__ = "rate_buckets"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    client: Mapped[str] = mapped_column(String(MAX_CLIENT_CHARS), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    at: Mapped[float] = mapped_column(Float, index=True)

@@ -115,7 +115,7 @@ def create_app(assistant: Assistant, *, with_ui: bool = True, listen_host: str =
     database = Database(database_url(settings))
     conversations = Conversations(database)
     feedback = FeedbackLog(database, settings.index_dir)
-    guard = Guard(settings)
+    guard = Guard(settings, database)
     app.state.assistant = assistant
     app.state.database = database
     app.state.feedback = feedback

@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import hmac
 import ipaddress
+import logging
 import math
 import secrets
 import threading
@@ -41,6 +42,11 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.config import Settings
+from assistant.errors import DatabaseError
+from assistant.records.database import Database
+from assistant.records.limits import SharedBuckets
+
+log = logging.getLogger(__name__)
 
 MAX_TRACKED_CLIENTS = 10_000
 UPLOAD_PASS_COOKIE = "assistant_upload_pass"
@@ -49,10 +55,21 @@ UPLOAD_PASS_COOKIE = "assistant_upload_pass"
 class Guard:
     """The access rule and the question limiter, shared by the JSON API and the chat."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, database: Database | None = None) -> None:
+        """`database`: with ASSISTANT_DATABASE_URL set, the limits are counted in it, together with
+        every other process on it (replicas behind one balancer)."""
         self.access = Access(settings)
-        self.questions = RateLimiter(settings.rate_limit)
-        self.uploads = RateLimiter(settings.upload_rate_limit)  # files sent to the chat's upload
+        shared = database if settings.database_url else None
+        self.questions = RateLimiter(
+            settings.rate_limit, shared=_buckets(shared, "questions", settings.rate_limit)
+        )
+        self.uploads = RateLimiter(  # files sent to the chat's upload
+            settings.upload_rate_limit, shared=_buckets(shared, "uploads", settings.upload_rate_limit)
+        )
+
+
+def _buckets(database: Database | None, name: str, per_minute: int) -> SharedBuckets | None:
+    return SharedBuckets(database, name, per_minute) if database is not None and per_minute > 0 else None
 
 
 class RateLimited(Exception):
@@ -136,9 +153,11 @@ def is_loopback(host: str | None) -> bool:
 class RateLimiter:
     """A token bucket per client: `per_minute` tokens a minute, holding at most a minute's worth."""
 
-    def __init__(self, per_minute: int, clock=time.monotonic) -> None:
+    def __init__(self, per_minute: int, clock=time.monotonic, shared: SharedBuckets | None = None) -> None:
         self.per_minute = per_minute
         self.clock = clock
+        self.shared = shared  # counted in the database when given; here while it fails
+        self._failing = False
         self.buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # client -> (tokens, at)
         self.lock = threading.Lock()
 
@@ -152,6 +171,15 @@ class RateLimiter:
         """Take a token for `client`: 0 if it may go on, else the whole seconds until it may."""
         if self.per_minute <= 0:
             return 0
+        if self.shared is not None:
+            try:
+                wait = self.shared.take(client)
+                self._failing = False
+                return wait
+            except DatabaseError as exc:
+                if not self._failing:  # said once per outage, not once per question
+                    log.warning("%s; the rate limit counted in this process until it is back", exc)
+                    self._failing = True
         rate = self.per_minute / 60.0
         now = self.clock()
         with self.lock:
