@@ -10,8 +10,10 @@ BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 PORT ?= 7860
 EXAMPLE_QUESTION := Who will represent the U.S. at the NATO meeting?
-# The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
+# The browser tests drive Debian's Chromium (Playwright cannot download browsers here); the replica
+# tests start Debian's PostgreSQL server.
 CHROMIUM := /usr/bin/chromium
+POSTGRES := /usr/lib/postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # pip's own notices (a newer pip exists, running as root) are not the project's: keep them out
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
@@ -24,7 +26,7 @@ run: $(VENV)/.installed
 	$(BIN)/assistant ask "$(EXAMPLE_QUESTION)"
 	$(BIN)/assistant serve --host 127.0.0.1 --port $(PORT)
 
-test: $(VENV)/.installed-test $(CHROMIUM)
+test: $(VENV)/.installed-test $(CHROMIUM) $(POSTGRES)
 	$(BIN)/ruff check assistant tests
 	$(BIN)/python -m pytest
 
@@ -51,6 +53,10 @@ $(VENV)/.installed-test: $(VENV)/.installed
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
+$(POSTGRES):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql
 
 clean:
 	rm -rf $(VENV) *.egg-info

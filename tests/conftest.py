@@ -30,11 +30,11 @@ from assistant.records.feedback import FeedbackLog
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
 SEED_DOC_ID = "us-nato-rubio-skips-brussels-meeting.txt"
-pytest_plugins = ["browsing"]  # the `browser` and `page` fixtures of the browser tests
+pytest_plugins = ["browsing", "postgres"]  # browser tests' `browser` and `page`; a PostgreSQL server
 SERVER_START_TIMEOUT_S = 60
 SCRIPT = str(Path(sys.executable).parent / "assistant")
 # `make check` runs the quick tests (`-m "not slow"`); these modules start an `assistant serve`, a
-# browser, an LLM server or a benchmark, and tests on a `chroma run` server are slow too
+# browser, an LLM server or a benchmark, and tests on a `chroma run` or PostgreSQL server are slow too
 SLOW_MODULES = {
     "test_web_browser": "browser", "test_llm": "llm", "test_web_access": "serve", "test_web_api": "serve",
     "test_web_security": "serve", "test_hostile": "serve", "test_load": "serve", "test_faults": "serve",
@@ -56,6 +56,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         kind = SLOW_MODULES.get(item.path.stem)
         on_server = getattr(item, "callspec", None) and item.callspec.params.get("store_mode") == "server"
+        on_server = on_server or "postgres_server" in getattr(item, "fixturenames", ())
         if kind or on_server:
             item.add_marker(pytest.mark.slow)
         if kind in ("browser", "llm"):

@@ -178,3 +178,27 @@ def test_processes_starting_together_migrate_the_schema_once(tmp_path):
     with Database(url).engine.connect() as connection:
         rows = connection.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar_one()
     assert rows == 1
+
+
+def test_on_postgresql_the_migrations_build_the_models_tables_and_run_once_for_processes_together(
+    postgres_url,
+):
+    import multiprocessing
+    import time
+
+    start = time.time() + 2.0
+    with multiprocessing.get_context("spawn").Pool(3) as pool:
+        versions = pool.starmap(_migrate, [(postgres_url, start)] * 3)
+    assert len(set(versions)) == 1, versions
+    database = Database(postgres_url)
+    with database.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+        assert connection.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar_one() == 1
+    conversations = Conversations(database)
+    token = new_token()
+    made = conversations.create(token)
+    conversations.add_turn(token, made["id"], "Who is going instead?", answer("Christopher Landau [1]"))
+    assert conversations.history(token, made["id"], 20) == [
+        {"question": "Who is going instead?", "answer": "Christopher Landau [1]"}
+    ]
+    database.close()

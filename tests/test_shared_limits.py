@@ -71,3 +71,12 @@ def test_a_failing_database_falls_back_to_the_process_limit(tmp_path, caplog):
     limiter = RateLimiter(2, shared=SharedBuckets(broken, "questions", per_minute=2))
     assert [limiter.take("203.0.113.7") for _ in range(3)] == [0, 0, 30]
     assert any("rate limit counted in this process" in r.getMessage() for r in caplog.records)
+
+
+def test_on_postgresql_processes_taking_at_once_never_pass_more_than_the_bucket(postgres_url):
+    Database(postgres_url).migrate()
+    start = time.time() + 2.0
+    with multiprocessing.get_context("spawn").Pool(3) as pool:
+        results = pool.starmap(_take_many, [(postgres_url, start, 15)] * 3)
+    passed = sum(1 for waits in results for wait in waits if wait == 0)
+    assert 20 <= passed <= 21
