@@ -30,40 +30,52 @@ def _as_owner(command: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
 
 
+class PostgresServer:
+    """The running server: `url` (no database name) for the `postgres` superuser over loopback;
+    `stop()` and `start()` take it down and bring it back (a database outage)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.binaries = _binaries()
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}"
+        self._run(["initdb", "-D", str(folder / "data"), "-U", "postgres", "-A", "trust", "--no-sync"])
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        log = str(self.folder / "server.log")
+        self._run(["pg_ctl", "-D", str(self.folder / "data"), "-o", options, "-l", log, "-w", "start"])
+
+    def stop(self) -> None:
+        self._run(["pg_ctl", "-D", str(self.folder / "data"), "-m", "fast", "-w", "stop"])
+
+    def _run(self, command: list[str]) -> None:
+        command = [str(self.binaries / command[0]), *command[1:]]
+        subprocess.run(_as_owner(command), check=True, capture_output=True, timeout=START_TIMEOUT_S)
+
+
 @pytest.fixture(scope="session")
 def postgres_server():
-    """The server's base URL (no database name), for the `postgres` superuser over loopback."""
-    binaries = _binaries()
     folder = Path(tempfile.mkdtemp(prefix="assistant-postgres-"))
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres", "postgres")
-    data, port = folder / "data", free_port()
-    run = {"check": True, "capture_output": True, "timeout": START_TIMEOUT_S}
-    subprocess.run(
-        _as_owner([str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync"]),
-        **run,
-    )
-    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
-    pg_ctl = str(binaries / "pg_ctl")
-    subprocess.run(
-        _as_owner([pg_ctl, "-D", str(data), "-o", options, "-l", str(folder / "server.log"), "-w", "start"]),
-        **run,
-    )
+    server = PostgresServer(folder)
+    server.start()
     try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+        yield server
     finally:
-        subprocess.run(_as_owner([pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"]), **run)
+        server.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
-def postgres_url(postgres_server: str) -> str:
+def postgres_url(postgres_server: PostgresServer) -> str:
     """A new, empty database on the test server."""
     from sqlalchemy import create_engine, text
 
     name = f"test_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(f"{postgres_server}/postgres", isolation_level="AUTOCOMMIT")
+    engine = create_engine(f"{postgres_server.url}/postgres", isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
-    return f"{postgres_server}/{name}"
+    return f"{postgres_server.url}/{name}"
