@@ -39,7 +39,7 @@ def add_commands(commands) -> None:
 def run_sources(assistant: Assistant, args: argparse.Namespace) -> int:
     from assistant.records.sources import SourceList, seconds
 
-    sources = SourceList(_database(assistant))
+    sources = SourceList(assistant.database)
     if args.action == "add":
         if not args.url.lower().startswith(("http://", "https://")):
             raise AssistantError(f"{args.url!r} is not an http or https URL")
@@ -66,7 +66,7 @@ def run_watch(assistant: Assistant, args: argparse.Namespace) -> int:
     from assistant.records.sources import SourceList
     from assistant.watch import refresh, watch
 
-    database = _database(assistant)
+    database = assistant.database
     if args.once:
         due = SourceList(database).due()
         report = refresh(assistant, database, due)
@@ -91,7 +91,7 @@ def watch_in_background(assistant: Assistant) -> threading.Event:
     def run() -> None:
         while not stop.is_set():
             try:
-                watch(assistant, _database(assistant), stop, _said)
+                watch(assistant, assistant.database, stop, _said)
             except AssistantError as exc:  # the server goes on answering; the watch tries again
                 print(f"error: keeping the sources fresh: {exc}", file=sys.stderr, flush=True)
             except Exception:  # the thread's edge: logged, and the watch starts over
@@ -110,18 +110,12 @@ def fetch_history(assistant: Assistant, paths: list) -> tuple[Any, dict | None]:
 
     if not any(is_url(str(p)) for p in paths):
         return None, None
-    history = FetchHistory(_database(assistant))
+    history = FetchHistory(assistant.database)
     try:
         return history, history.load()
     except AssistantError as exc:
         print(f"note: {exc}; every URL is fetched whole", file=sys.stderr)
         return None, None
-
-
-def _database(assistant: Assistant):
-    from assistant.records.database import Database, database_url
-
-    return Database(database_url(assistant.settings))
 
 
 def _said(url: str, report) -> None:

@@ -40,6 +40,8 @@ from assistant.library.embeddings import Embedder
 from assistant.library.live_index import LiveKeywordIndex
 from assistant.library.resources import Resources
 from assistant.library.store import Store
+from assistant.records.database import Database, database_url
+from assistant.records.uploads import KeptUploads
 
 MAX_QUERY_CHARS = 2000
 FOLLOW_UP_WORDS = frozenset(
@@ -70,7 +72,10 @@ class Assistant:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.resources = Resources(settings, embedder)
-        self.library = Library(self.resources)
+        # the project's database (conversations, feedback, sources, uploads, shared rate limits):
+        # nothing connects until it is first used
+        self.database = Database(database_url(settings))
+        self.library = Library(self.resources, KeptUploads(self.database, settings.uploads_dir))
         self.settings = settings
         self._llm: LLMBackend | None = build_llm(settings)
         self._reranker: BaseNodePostprocessor | None = None
@@ -97,8 +102,10 @@ class Assistant:
         return self.resources.keywords
 
     def close(self) -> None:
-        """Release the store's Chroma client (commands call this when they end)."""
+        """Release the store's Chroma client and the database's connections (commands call this when
+        they end)."""
         self.resources.close()
+        self.database.close()
 
     def warm_up(self) -> None:
         """Load the model, the sentence splitter and the store before the first question (servers

@@ -26,6 +26,7 @@ from assistant.library.embeddings import Embedder, load_embedder
 from assistant.pipeline import Assistant
 from assistant.records.database import Database, database_url
 from assistant.records.feedback import FeedbackLog
+from assistant.records.uploads import KeptUploads
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
@@ -123,6 +124,11 @@ def slow_llm(words: int, pause_s: float = 0.4):
 def saved_feedback(index_dir: Path) -> list[dict]:
     """The feedback a server over `index_dir` keeps, as its NDJSON export gives it."""
     return FeedbackLog(Database(database_url(Settings(index_dir=index_dir)))).entries()
+
+
+def kept_uploads(index_dir: Path) -> dict[str, bytes]:
+    """The uploaded files a server over `index_dir` keeps, by name."""
+    return dict(KeptUploads(Database(database_url(Settings(index_dir=index_dir)))).every())
 
 
 def free_port() -> int:

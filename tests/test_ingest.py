@@ -234,9 +234,10 @@ def test_a_duplicate_upload_keeps_no_file_and_a_removed_article_stays_removed(as
     assert assistant.library.add_upload("first.txt", text).added == ["uploads/first.txt"]
     second = assistant.library.add_upload("second.txt", text)
     assert second.duplicates and not second.added
-    assert not (assistant.settings.uploads_dir / "second.txt").exists()
+    assert assistant.library.uploads.read("second.txt") is None
     assert assistant.library.remove_document("uploads/first.txt")
-    assistant.library.ingest([])  # a later ingest indexes the uploads folder again
+    assert assistant.library.uploads.read("first.txt") is None
+    assistant.library.ingest([])  # a later ingest indexes the kept uploads again
     indexed = {d["doc_id"] for d in assistant.library.documents()}
     assert not indexed & {"uploads/first.txt", "uploads/second.txt"}
 
@@ -316,3 +317,17 @@ def test_an_article_record_written_before_chunk_counts_were_kept_is_counted_from
     )
     (listed,) = seeded.library.documents()
     assert listed["chunks"] == 6
+
+
+def test_uploads_kept_in_the_database_outlive_a_rebuild_and_an_earlier_folder_is_carried_over(
+    assistant, seed_dir
+):
+    legacy = assistant.settings.uploads_dir  # where an earlier version kept them, as files
+    legacy.mkdir(parents=True)
+    (legacy / "old.txt").write_bytes(b"Old news\n\nThe old ferry left at noon.")
+    assistant.library.add_upload("new.txt", b"New news\n\nThe new ferry leaves at dawn.")
+    assert not legacy.exists() and (legacy.parent / "uploads.imported" / "old.txt").is_file()
+    report = assistant.library.ingest([seed_dir], rebuild=True)
+    assert {SEED_DOC_ID, "uploads/new.txt", "uploads/old.txt"} <= set(report.added)
+    assert assistant.library.reindex("uploads/old.txt").chunks_written == 1
+    assert "dawn" in assistant.search("When does the new ferry leave?", k=1)[0].node.get_content()

@@ -7,7 +7,7 @@ itself is tested in test_web_access. Latencies are printed by the script, never 
 from pathlib import Path
 
 import pytest
-from conftest import REPO, seeded_server
+from conftest import REPO, kept_uploads, seeded_server
 
 from assistant.bench.loadtest import load_questions, run
 
@@ -40,7 +40,7 @@ def test_uploads_while_clients_ask_are_indexed_once(server, questions):
     uploads = report["uploads"]
     assert uploads["uploaded"] == 12 and uploads["chunks_written"] > 12
     assert uploads["chunks_after"] == uploads["chunks_before"] + uploads["chunks_written"]
-    kept = sorted(p.name for p in (server.index_dir / "uploads").iterdir())
+    kept = sorted(kept_uploads(server.index_dir))
     assert len(kept) == 12 and all(name.startswith("load-") for name in kept)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import SEED_DOC_ID, SEEDS, SERVER_START_TIMEOUT_S, free_port, stop, wait_for_http
+from conftest import SEED_DOC_ID, SEEDS, SERVER_START_TIMEOUT_S, cli, free_port, stop, wait_for_http
 
 from assistant.config import Settings
 from assistant.pipeline import Assistant
@@ -120,6 +120,18 @@ def test_what_one_replica_is_given_the_other_serves(tmp_path, shared):
         assert client.post(f"{b}/api/feedback", json=rating).status_code == 201
         exported = client.get(f"{a}/api/feedback").text
         assert '"comment": "given on B"' in exported
+
+        # a rebuild run beside replica B (its folder, which never saw the upload) keeps A's upload
+        beside_b = shared | {"ASSISTANT_INDEX_DIR": str(tmp_path / "replica-1" / "index")}
+        rebuilt = cli("ingest", "--rebuild", str(tmp_path / "articles"), env=beside_b)
+        assert rebuilt.returncode == 0, rebuilt.stderr
+        for url in (a, b):
+            listed = _eventually(
+                lambda url=url: {d["doc_id"] for d in client.get(f"{url}/api/documents").json()}
+            )
+            assert {SEED_DOC_ID, "uploads/trams.txt"} <= listed
+        again = client.post(f"{b}/api/ask", json={"question": "How often does the night tram to Leith run?"})
+        assert "uploads/trams.txt" in {c["doc_id"] for c in again.json()["citations"]}
 
 
 def test_the_rate_limit_holds_across_replicas(tmp_path, shared):

@@ -3,7 +3,7 @@ limits, and uploads and feedback that outlive the server process."""
 
 import httpx
 import pytest
-from conftest import cli, serving
+from conftest import cli, kept_uploads, serving
 
 KEY = "test-key-0123456789abcdef"
 FILE = {"Content-Type": "application/octet-stream"}  # an upload declares a type no web page can forge
@@ -42,7 +42,7 @@ def test_writing_actions_need_the_key(keyed):
     assert added.json() == {
         "doc_id": "uploads/library.txt", "status": "added", "chunks_written": 1, "notes": []
     }  # fmt: skip
-    assert (server.index_dir / "uploads" / "library.txt").read_bytes() == ARTICLE
+    assert kept_uploads(server.index_dir)["library.txt"] == ARTICLE
     hits = client.get("/api/search", params={"q": QUESTION, "k": 1}).json()
     assert hits[0]["doc_id"] == "uploads/library.txt"
     again = client.post("/api/documents", **upload, headers=auth | FILE)
@@ -50,7 +50,7 @@ def test_writing_actions_need_the_key(keyed):
 
     removed = client.delete("/api/documents/uploads/library.txt", headers=auth)
     assert removed.status_code == 200 and removed.json()["status"] == "removed"
-    assert not (server.index_dir / "uploads" / "library.txt").exists()
+    assert "library.txt" not in kept_uploads(server.index_dir)
     assert "uploads/library.txt" not in {d["doc_id"] for d in client.get("/api/documents").json()}
     assert client.delete("/api/documents/uploads/library.txt", headers=auth).status_code == 404
 
@@ -105,7 +105,7 @@ def test_uploads_are_checked_and_never_use_the_name_as_a_path(keyed, filename, c
     )
     if message is None:
         assert response.status_code == 201 and response.json()["doc_id"] == "uploads/passwd.txt"
-        assert (server.index_dir / "uploads" / "passwd.txt").is_file()
+        assert "passwd.txt" in kept_uploads(server.index_dir)
         assert not (server.index_dir.parent / "etc").exists()
     else:
         assert response.status_code == 400 and message in response.json()["error"]

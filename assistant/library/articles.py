@@ -7,14 +7,13 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Protocol
 
-from assistant.atomic import write_atomically
 from assistant.config import UPLOADS
 from assistant.errors import ArticleError, AssistantError
-from assistant.library.corpus import parse_article
+from assistant.library.corpus import Article, parse_article
 from assistant.library.crawl import crawl
 from assistant.library.fetch import Fetcher
 from assistant.library.ingest import IngestReport, ingest, ingest_articles
@@ -22,10 +21,21 @@ from assistant.library.resources import Resources
 from assistant.library.urls import is_url
 
 
+class Originals(Protocol):
+    """Where uploaded files are kept whole, by name (their doc_id less `uploads/`), so that a rebuild
+    on any process indexes them again (`records.uploads.KeptUploads`, in the database)."""
+
+    def keep(self, name: str, data: bytes) -> None: ...
+    def read(self, name: str) -> bytes | None: ...
+    def drop(self, name: str) -> None: ...
+    def every(self) -> Iterator[tuple[str, bytes]]: ...
+
+
 class Library:
-    def __init__(self, resources: Resources) -> None:
+    def __init__(self, resources: Resources, uploads: Originals) -> None:
         self.resources = resources
         self.settings = resources.settings
+        self.uploads = uploads
         self._write_lock = threading.Lock()  # one ingestion, upload or removal at a time
 
     def ingest(
@@ -49,6 +59,7 @@ class Library:
         with self._write_lock:  # not beside an upload or a removal of this process
             report = IngestReport()
             if files or rebuild or not urls:
+                kept, unreadable = self._kept_uploads()  # read first: a rebuild must not lose them
                 report = ingest(
                     files,
                     self.settings,
@@ -56,12 +67,23 @@ class Library:
                     rebuild=rebuild,
                     prune=prune,
                     progress=progress,
+                    uploads=kept,
                 )
+                report.failed.extend(unreadable)
                 self.resources.close()  # store and keywords are opened anew on the next use
             if urls:
                 report.merge(self._ingest_urls(urls, allow_private, validators, prune))
                 self.resources.keywords_changed()  # as for an upload: queries go on meanwhile
         return report
+
+    def _kept_uploads(self) -> tuple[list[Article], list[tuple[str, str]]]:
+        articles, failed = [], []
+        for name, data in self.uploads.every():
+            try:
+                articles.append(parse_article(data, f"{UPLOADS}/{name}", suffix=Path(name).suffix))
+            except ArticleError as exc:
+                failed.append((f"{UPLOADS}/{name}", str(exc)))
+        return articles, failed
 
     def _ingest_urls(
         self, urls: list[str], allow_private: bool, validators: dict | None, prune: bool
@@ -93,8 +115,8 @@ class Library:
         return report
 
     def add_upload(self, filename: str, data: bytes) -> IngestReport:
-        """Index an article file sent by a browser or the API, and keep the file under the index
-        folder (uploads/) so that a rebuild indexes it again. The name only labels the article: it
+        """Index an article file sent by a browser or the API, and keep the file (`uploads`) so that
+        a rebuild, on any process, indexes it again. The name only labels the article: it
         is reduced to letters, digits and `._-`, never used as a path; when that loses anything, a
         hash of the name is added, so that two names never become one article ("a b.txt" and
         "a-b.txt", or two names in other scripts), while the same name updates its article. A file
@@ -115,32 +137,35 @@ class Library:
         except ArticleError as exc:
             raise ArticleError(f"{shown}: {exc}") from None
         with self._write_lock:
-            kept = self.settings.uploads_dir / name
-            earlier = kept.read_bytes() if kept.is_file() else None
-            write_atomically(kept, data)
-            article = replace(article, path=str(kept.resolve()))
+            earlier = self.uploads.read(name)
+            self.uploads.keep(name, data)  # first: cut short after this, the next ingest indexes it
             report = ingest_articles([article], self.settings, self.resources.embedder)
             if report.duplicates:  # not indexed: keep what was there, or nothing
                 if earlier is None:
-                    kept.unlink(missing_ok=True)
+                    self.uploads.drop(name)
                 else:
-                    write_atomically(kept, earlier)
+                    self.uploads.keep(name, earlier)
             self.resources.keywords_changed()
         return report
 
     def reindex(self, doc_id: str) -> IngestReport | None:
-        """Read an article again from the file it came from (the kept file, for an upload) and chunk
-        and embed it anew, replacing its chunks in place; None when no such article is indexed."""
+        """Read an article again from the file it came from (the kept original, for an upload) and
+        chunk and embed it anew, replacing its chunks in place; None when no such article is indexed."""
         entry = self.resources.store.articles([doc_id]).get(doc_id)
         if entry is None:
             return None
+        name = doc_id.removeprefix(f"{UPLOADS}/")
+        data = self.uploads.read(name) if doc_id.startswith(f"{UPLOADS}/") else None
         source = Path(entry.path) if entry.path else None
-        if source is None or not source.is_file():
+        if data is None and (source is None or not source.is_file()):
             raise AssistantError(
                 f"{doc_id}: the file it was read from ({entry.path or 'not recorded'}) is gone; add it again"
             )
         try:
-            article = parse_article(source.read_bytes(), doc_id, suffix=source.suffix, path=str(source))
+            if data is not None:
+                article = parse_article(data, doc_id, suffix=Path(name).suffix)
+            else:
+                article = parse_article(source.read_bytes(), doc_id, suffix=source.suffix, path=str(source))
         except (ArticleError, OSError) as exc:
             raise AssistantError(f"{doc_id}: {exc}") from None
         with self._write_lock:
@@ -149,16 +174,15 @@ class Library:
         return report
 
     def remove_document(self, doc_id: str) -> bool:
-        """Remove an article (chunks, full text and, for an upload, its kept file); False if absent."""
+        """Remove an article (chunks, full text and, for an upload, its kept original); False if absent."""
         store = self.resources.store
         with self._write_lock:
             if not store.has_article(doc_id):
                 return False
+            if doc_id.startswith(f"{UPLOADS}/"):
+                self.uploads.drop(doc_id.removeprefix(f"{UPLOADS}/"))
             store.delete_article(doc_id)
             store.touch()
-            kept = self.settings.uploads_dir / doc_id.removeprefix(f"{UPLOADS}/")
-            if doc_id.startswith(f"{UPLOADS}/") and kept.parent == self.settings.uploads_dir:
-                kept.unlink(missing_ok=True)
             self.resources.keywords_changed()
         return True
 

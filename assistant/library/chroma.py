@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import functools
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -24,9 +25,10 @@ class Guarded:
     wrong into StoreUnavailableError with a plain message: a Chroma server that stopped answering
     (the next call after it is back simply succeeds), a read-only index folder, a full disk."""
 
-    def __init__(self, target: Any, settings: Settings) -> None:
+    def __init__(self, target: Any, settings: Settings, reopen: Callable[[], Any] | None = None) -> None:
         self._target = target
         self._settings = settings
+        self._reopen = reopen  # for a collection: finds it again by name
 
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._target, name)
@@ -36,7 +38,14 @@ class Guarded:
         @functools.wraps(value)
         def call(*args: Any, **kwargs: Any) -> Any:
             try:
-                return value(*args, **kwargs)
+                try:
+                    return value(*args, **kwargs)
+                except Exception as exc:
+                    if self._reopen is None or not _collection_gone(exc):
+                        raise
+                    # another process rebuilt the index: its collection is a new one of the same name
+                    self._target = self._reopen()
+                    return getattr(self._target, name)(*args, **kwargs)
             except Exception as exc:
                 problem = storage_problem(exc, self._settings)
                 if problem is None:
@@ -44,6 +53,12 @@ class Guarded:
                 raise StoreUnavailableError(problem) from exc
 
         return call
+
+
+def _collection_gone(exc: BaseException) -> bool:
+    from chromadb.errors import NotFoundError
+
+    return isinstance(exc, NotFoundError)
 
 
 def storage_problem(exc: BaseException, settings: Settings) -> str | None:

@@ -6,8 +6,9 @@ article's content hash, a new version is written completely before the old one i
 article counts as indexed only when exactly one version with all of its chunks is stored. So a run
 that was killed half-way leaves an index that opens, and the next run finishes the work.
 
-Articles uploaded through the browser or the API are kept as files in `<index_dir>/uploads/` and are
-part of every run, so `--rebuild` indexes them again instead of losing them.
+Articles uploaded through the browser or the API are kept whole in the project's database (see
+`articles.Library`) and are part of every run, so `--rebuild` indexes them again instead of losing them,
+whichever process took them.
 
 (llama-index's IngestionPipeline keeps its dedup state in a separate docstore; keeping the state in the
 chunks themselves is what lets several processes share one Chroma server.)
@@ -27,7 +28,7 @@ from llama_index.core.schema import MetadataMode, TextNode
 from assistant.config import Settings
 from assistant.errors import ArticleError
 from assistant.library.chunking import TOKENIZER_NAME, split_article
-from assistant.library.corpus import Article, FoundFile, find_article_files, read_article
+from assistant.library.corpus import Article, find_article_files, read_article
 from assistant.library.embeddings import Embedder
 from assistant.library.manifest import Manifest
 from assistant.library.store import IndexedArticle, Store, open_store_for_writing
@@ -101,8 +102,10 @@ def ingest(
     rebuild: bool = False,
     prune: bool = False,
     progress: bool = False,
+    uploads: Iterable[Article] = (),
 ) -> IngestReport:
-    """Bring the index in line with the articles under `paths`; see the module docstring."""
+    """Bring the index in line with the articles under `paths`, and the kept `uploads` (indexed again
+    by a rebuild); see the module docstring."""
     from tqdm import tqdm
 
     started = time.perf_counter()
@@ -110,9 +113,6 @@ def ingest(
     report = IngestReport()
     files, problems = find_article_files(paths)
     report.failed.extend(problems)
-    if settings.uploads_dir.is_dir():
-        kept, _ = find_article_files([settings.uploads_dir])
-        files += [FoundFile(found.path, settings.index_dir.resolve()) for found in kept]
     store = open_store_for_writing(settings, manifest_for(settings, embedder), rebuild=rebuild)
     try:
         run = _Run(store, embedder, settings, report, whole=True)
@@ -123,6 +123,8 @@ def ingest(
             except ArticleError as exc:
                 report.failed.append((str(found.path), str(exc)))
                 continue
+            run.offer(article)
+        for article in uploads:
             run.offer(article)
         run.flush()
 

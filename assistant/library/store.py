@@ -53,7 +53,11 @@ class Store:
     def __init__(self, client: Any, collection: Any, settings: Settings) -> None:
         self.client = client  # from `connect`, already guarded
         self.raw_collection = collection  # unguarded, for llama-index components and benchmarks
-        self.collection = Guarded(collection, settings)
+        self.collection = Guarded(
+            collection,
+            settings,
+            reopen=lambda: self.client.get_collection(settings.collection, embedding_function=None),
+        )
         self.settings = settings
         self._documents: Any = None
 
@@ -201,10 +205,12 @@ class Store:
         meaningful vectors: each record carries a constant one-number embedding.
         """
         if self._documents is None:
-            documents = self.client.get_or_create_collection(
-                f"{self.settings.collection}{DOCUMENTS_SUFFIX}", embedding_function=None
-            )
-            self._documents = Guarded(documents, self.settings)
+
+            def documents() -> Any:
+                name = f"{self.settings.collection}{DOCUMENTS_SUFFIX}"
+                return self.client.get_or_create_collection(name, embedding_function=None)
+
+            self._documents = Guarded(documents(), self.settings, reopen=documents)
         return self._documents
 
     def put_documents(self, articles: list[Article], chunks: dict[str, int] | None = None) -> None:

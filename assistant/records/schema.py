@@ -5,7 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ID_CHARS = 32  # uuid4().hex
@@ -13,6 +23,7 @@ OWNER_CHARS = 64  # sha256 hex of a visitor token
 MAX_TITLE_CHARS = 120
 URL_CHARS = 2048
 MAX_CLIENT_CHARS = 64  # an IPv6 address with its zone fits
+UPLOAD_NAME_CHARS = 128  # the cleaned file name: 80 characters, a hash and the suffix
 
 
 class Base(DeclarativeBase):
@@ -113,3 +124,14 @@ class RateBucket(Base):
     client: Mapped[str] = mapped_column(String(MAX_CLIENT_CHARS), primary_key=True)
     tokens: Mapped[float] = mapped_column(Float)
     at: Mapped[float] = mapped_column(Float, index=True)
+
+
+class Upload(Base):
+    """An article file sent from a browser or the API, kept whole so that a rebuild on any process
+    indexes it again (its doc_id is `uploads/<name>`)."""
+
+    __tablename__ = "uploads"
+
+    name: Mapped[str] = mapped_column(String(UPLOAD_NAME_CHARS), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    updated: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC

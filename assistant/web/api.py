@@ -36,7 +36,6 @@ from assistant.errors import (
 from assistant.modes import AnswerMode, Retriever
 from assistant.pipeline import MAX_QUERY_CHARS, Assistant
 from assistant.records.conversations import ConversationNotFound, Conversations
-from assistant.records.database import Database, database_url
 from assistant.records.feedback import FeedbackLog
 from assistant.web.conversations import VISITOR_HEADER, conversation_routes, visitor_token
 from assistant.web.guard import (
@@ -112,7 +111,7 @@ def create_app(assistant: Assistant, *, with_ui: bool = True, listen_host: str =
         docs_url=None,  # FastAPI's /docs and /redoc load their scripts from a CDN; /openapi.json stays
         redoc_url=None,
     )
-    database = Database(database_url(settings))
+    database = assistant.database
     conversations = Conversations(database)
     feedback = FeedbackLog(database, settings.index_dir)
     guard = Guard(settings, database)
