@@ -11,9 +11,10 @@ TORCH := torch==2.13.0
 PORT ?= 7860
 EXAMPLE_QUESTION := Who will represent the U.S. at the NATO meeting?
 # The browser tests drive Debian's Chromium (Playwright cannot download browsers here); the replica
-# tests start Debian's PostgreSQL server.
+# tests start Debian's PostgreSQL server, and `assistant cluster` puts Debian's nginx in front.
 CHROMIUM := /usr/bin/chromium
 POSTGRES := /usr/lib/postgresql
+NGINX := /usr/sbin/nginx
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # pip's own notices (a newer pip exists, running as root) are not the project's: keep them out
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
@@ -26,7 +27,7 @@ run: $(VENV)/.installed
 	$(BIN)/assistant ask "$(EXAMPLE_QUESTION)"
 	$(BIN)/assistant serve --host 127.0.0.1 --port $(PORT)
 
-test: $(VENV)/.installed-test $(CHROMIUM) $(POSTGRES)
+test: $(VENV)/.installed-test $(CHROMIUM) $(POSTGRES) $(NGINX)
 	$(BIN)/ruff check assistant tests
 	$(BIN)/python -m pytest
 
@@ -57,6 +58,10 @@ $(CHROMIUM):
 $(POSTGRES):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql
+
+$(NGINX):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx-light
 
 clean:
 	rm -rf $(VENV) *.egg-info

@@ -101,8 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.set_defaults(run=_calibrate)
 
     from assistant.cli_sources import add_commands
+    from assistant.cluster import add_command
 
     add_commands(commands)
+    add_command(commands)
 
     cache = commands.add_parser("cache", help="list or clean the model cache (ONNX exports)")
     cache.add_argument("action", nargs="?", choices=("list", "clean"), default="list")

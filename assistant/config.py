@@ -128,7 +128,8 @@ class Settings(BaseSettings):
     )
     database_url: str = _setting(
         "",
-        "SQLAlchemy URL of the database of conversations and feedback; empty = SQLite in the index folder.",
+        "SQLAlchemy URL of the project's database (conversations, feedback, sources, uploads, shared "
+        "rate limits); empty = SQLite in the index folder.",
         secret=True,  # may hold a password
     )
 

@@ -41,7 +41,7 @@ SLOW_MODULES = {
     "test_web_security": "serve", "test_hostile": "serve", "test_load": "serve", "test_faults": "serve",
     "test_bench": "bench", "test_evaluation": "serve", "test_web_conversations": "browser",
     "test_web_look": "browser", "test_web_articles": "browser", "test_crawl": "serve",
-    "test_replicas": "serve",
+    "test_replicas": "serve", "test_cluster": "serve",
 }  # fmt: skip
 
 

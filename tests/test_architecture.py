@@ -11,7 +11,7 @@ FOLDERS = ("library", "answering", "records", "evaluation", "web", "bench")
 TOP = {
     "base": {"assistant", "errors", "modes", "config", "atomic", "lru"},
     "assistant": {"pipeline", "watch"},
-    "cli": {"cli", "cli_eval", "cli_sources"},
+    "cli": {"cli", "cli_eval", "cli_sources", "cluster"},
 }
 MAY_IMPORT = {
     "base": {"base"},

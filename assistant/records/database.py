@@ -58,6 +58,14 @@ class Database:
         except SQLAlchemyError as exc:
             raise DatabaseError(f"the database ({self.shown}) failed: {_first_line(exc)}") from None
 
+    def ping(self) -> None:
+        """Raise DatabaseError unless the database answers (health checks; no migration)."""
+        try:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"the database ({self.shown}) failed: {_first_line(exc)}") from None
+
     def migrate(self) -> None:
         """Apply the Alembic migrations the database lacks (once per process)."""
         if self._migrated:

@@ -186,7 +186,13 @@ def create_app(assistant: Assistant, *, with_ui: bool = True, listen_host: str =
             report["store"] = {"ok": True, "chunks": assistant.store.count()}
         except AssistantError as exc:
             report["store"] = {"ok": False, "error": str(exc)}
-        report["status"] = "ok" if report["store"]["ok"] else "degraded"
+        try:
+            database.ping()
+            report["database"] = {"ok": True}
+        except AssistantError as exc:
+            report["database"] = {"ok": False, "error": str(exc)}
+        report["status"] = "ok" if report["store"]["ok"] and report["database"]["ok"] else "degraded"
+        # without the database questions are still answered: a balancer keeps the replica
         return JSONResponse(report, status_code=200 if report["store"]["ok"] else 503)
 
     def ask_options(body: AskIn, request: Request) -> dict[str, Any]:
