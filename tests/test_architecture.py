@@ -21,7 +21,7 @@ MAY_IMPORT = {
     "assistant": {"base", "library", "answering", "records", "assistant"},
     "evaluation": {"base", "library", "answering", "assistant", "evaluation"},
     "web": {"base", "answering", "assistant", "records", "evaluation", "web"},
-    "bench": {"base", "library", "assistant", "evaluation", "bench"},
+    "bench": {"base", "library", "assistant", "records", "web", "evaluation", "bench"},
     "cli": {*TOP, *FOLDERS},
 }
 

@@ -3,20 +3,30 @@ articles are uploaded, then checks that every request was answered and nothing w
 
     python -m assistant.bench.loadtest --url http://127.0.0.1:7860 --clients 20 --questions 10
     python -m assistant.bench.loadtest --url ... --upload 20 --key KEY     # ingest while they ask
+    python -m assistant.bench.loadtest --url A --url B --ingest 1000     # two replicas, a bulk ingest
 
 Each client asks its questions one after another (questions from evals/seed.jsonl, cycled); all
 clients run at once. With --upload N, N generated articles are uploaded through POST /api/documents
 during the run; afterwards each must be listed exactly once, found first by a search for its own
 title, and the index must hold exactly the chunks the uploads reported on top of what it held
-before. Prints p50 / p95 latency and the counts, writes JSON with --json, and exits 1 when any
-request failed or any check did not hold. Meant for loopback: it sends what it is told to.
+before. Given several --url (replicas behind one balancer), clients and uploads take them in turn
+and every check is made on each, allowing a replica a few seconds to notice another's writes.
+
+With --ingest N, a second phase follows: N generated articles are written to a temporary folder and
+`assistant ingest` runs on it (in this environment: give it the replicas' ASSISTANT_CHROMA_URL,
+ASSISTANT_COLLECTION and ASSISTANT_DATABASE_URL) while the clients keep asking until it ends; the
+report gives that phase's p95 beside the first one's. Prints p50 / p95 latency and the counts,
+writes JSON with --json, and exits 1 when any request failed or any check did not hold. Meant for
+loopback: it sends what it is told to.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -33,6 +43,8 @@ from assistant.modes import Retriever
 
 DEFAULT_QUESTIONS = Path("evals") / "seed.jsonl"
 TIMEOUT_S = 120
+NOTICE_S = 15.0  # how long a replica is given to see another's writes
+BASELINE_S = 30.0  # the phase without the ingest that --ingest compares with
 
 
 def call(url: str, method: str = "GET", body: bytes | None = None, headers: dict | None = None):
@@ -62,47 +74,94 @@ def load_questions(path: Path) -> list[str]:
 
 
 def run(
-    url: str, clients: int, per_client: int, questions: list[str], upload: int = 0, key: str = "", k: int = 0
-):
-    url = url.rstrip("/")
-    before = call(f"{url}/healthz")[1]
+    urls: str | list[str],
+    clients: int,
+    per_client: int,
+    questions: list[str],
+    upload: int = 0,
+    key: str = "",
+    k: int = 0,
+    ingest: int = 0,
+    nice: int = 0,
+) -> dict[str, Any]:
+    urls = [u.rstrip("/") for u in ([urls] if isinstance(urls, str) else urls)]
+    before = call(f"{urls[0]}/healthz")[1]
     chunks_before = before["store"]["chunks"] if isinstance(before, dict) else 0
-    results: list[tuple[int, float]] = []
-    lock = threading.Lock()
-
-    def client(number: int) -> None:
-        for turn in range(per_client):
-            question = questions[(number * per_client + turn) % len(questions)]
-            body = json.dumps({"question": question} | ({"k": k} if k else {})).encode()
-            status, _, seconds = call(f"{url}/api/ask", "POST", body, {"Content-Type": "application/json"})
-            with lock:
-                results.append((status, seconds))
-
+    corpus = synthetic_corpus((upload + ingest) * 10, questions=0).articles if upload or ingest else []
     uploads: list[dict[str, Any]] = []
-    articles = synthetic_corpus(upload * 10, questions=0).articles[:upload] if upload else []
 
     def uploader() -> None:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         headers["Content-Type"] = "application/octet-stream"  # an upload must declare a non-form type
-        for article in articles:
+        for n, article in enumerate(corpus[:upload]):
+            url = urls[n % len(urls)]
             name = urllib.parse.quote(f"load-{article.doc_id.rsplit('/', 1)[-1]}")
             data = article.text.encode()
             status, reply, seconds = call(f"{url}/api/documents?filename={name}", "POST", data, headers)
             uploads.append({"status": status, "reply": reply, "seconds": seconds, "title": article.title})
 
+    results, wall = _ask(
+        urls, clients, questions, k, per_client=per_client, beside=uploader if upload else None
+    )
+    report = _summary(results, wall) | {
+        "clients": clients,
+        "questions_per_client": per_client,
+        "replicas": len(urls),
+    }
+    report["problems"] = []
+    if report["answered"] != clients * per_client:
+        report["problems"].append(f"{clients * per_client - report['answered']} questions not answered")
+    if upload:
+        report["uploads"] = check_uploads(urls, uploads, chunks_before, report["problems"])
+    if ingest:
+        articles = corpus[upload : upload + ingest]
+        report["ingest"] = ingest_while_asking(urls, clients, questions, k, articles, nice)
+        before = report["ingest"]["p95_before_ms"]
+        report["ingest"]["p95_ratio"] = report["ingest"]["p95_ms"] / before if before else 0.0
+        report["problems"] += report["ingest"].pop("problems")
+    return report
+
+
+def _ask(
+    urls: list[str],
+    clients: int,
+    questions: list[str],
+    k: int,
+    *,
+    per_client: int = 0,
+    until: threading.Event | None = None,
+    beside=None,
+) -> tuple[list[tuple[int, float]], float]:
+    """Clients asking at once (client n on replica n mod len(urls)), each `per_client` questions or
+    until `until` is set; `beside` runs alongside. (status, seconds) of every question, and the wall
+    time."""
+    results: list[tuple[int, float]] = []
+    lock = threading.Lock()
+
+    def client(number: int) -> None:
+        url = urls[number % len(urls)]
+        turn = 0
+        while (turn < per_client) if until is None else not until.is_set():
+            question = questions[(number * max(per_client, 1) + turn) % len(questions)]
+            body = json.dumps({"question": question} | ({"k": k} if k else {})).encode()
+            status, _, seconds = call(f"{url}/api/ask", "POST", body, {"Content-Type": "application/json"})
+            with lock:
+                results.append((status, seconds))
+            turn += 1
+
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=clients + 1) as pool:
         futures = [pool.submit(client, n) for n in range(clients)]
-        if upload:
-            futures.append(pool.submit(uploader))
+        if beside is not None:
+            futures.append(pool.submit(beside))
         for future in futures:
             future.result()
-    wall = time.perf_counter() - started
+    return results, time.perf_counter() - started
 
+
+def _summary(results: list[tuple[int, float]], wall: float) -> dict[str, Any]:
     latencies = [seconds * 1000 for status, seconds in results if status == 200]
-    report: dict[str, Any] = {
-        "clients": clients,
-        "questions_per_client": per_client,
+    return {
         "requests": len(results),
         "statuses": dict(Counter(str(status) for status, _ in results)),
         "answered": sum(1 for status, _ in results if status == 200),
@@ -112,31 +171,78 @@ def run(
         "max_ms": max(latencies, default=0.0),
         "seconds": wall,
         "questions_per_s": len(results) / wall if wall else 0.0,
-        "problems": [],
     }
-    if report["answered"] != clients * per_client:
-        report["problems"].append(f"{clients * per_client - report['answered']} questions not answered")
-    if upload:
-        report["uploads"] = check_uploads(url, uploads, chunks_before, report["problems"])
-    return report
 
 
-def check_uploads(url: str, uploads: list[dict], chunks_before: int, problems: list[str]) -> dict[str, Any]:
-    """Every upload listed once, found by its title, and the chunk count adds up."""
+def ingest_while_asking(
+    urls: list[str], clients: int, questions: list[str], k: int, articles: list, nice: int = 0
+) -> dict[str, Any]:
+    """`assistant ingest` of these articles (written to a temporary folder; under `nice` when given,
+    as a bulk ingest beside serving replicas should run) while the clients ask, after as long a
+    phase without it; afterwards every article must be listed once on every replica."""
+    done = threading.Event()
+    outcome: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="loadtest-ingest-") as folder:
+        for article in articles:
+            (Path(folder) / f"ingest-{_stem(article)}.txt").write_text(f"{article.title}\n\n{article.text}\n")
+
+        def ingester() -> None:
+            script = str(Path(sys.executable).parent / "assistant")
+            command = [script, "ingest", folder]
+            command = ["nice", "-n", str(nice), *command] if nice else command
+            started = time.perf_counter()
+            finished = subprocess.run(command, capture_output=True, text=True)
+            outcome.update(
+                code=finished.returncode, seconds=time.perf_counter() - started, said=finished.stderr
+            )
+            done.set()
+
+        def timer() -> None:
+            time.sleep(BASELINE_S)
+            quiet.set()
+
+        quiet = threading.Event()  # first the same clients for BASELINE_S without the ingest
+        before = _summary(*_ask(urls, clients, questions, k, until=quiet, beside=timer))
+        results, wall = _ask(urls, clients, questions, k, until=done, beside=ingester)
+    report = _summary(results, wall) | {"articles": len(articles), "ingest_seconds": outcome["seconds"]}
+    report |= {"nice": nice, "p95_before_ms": before["p95_ms"], "requests_before": before["requests"]}
+    problems = [] if outcome["code"] == 0 else [f"the ingest failed: {outcome['said'].strip()[-300:]}"]
+    if report["server_errors"] or report["answered"] != report["requests"]:
+        problems.append(f"{report['requests'] - report['answered']} questions not answered during the ingest")
+    for url in urls:
+        listed = Counter(d["doc_id"] for d in call(f"{url}/api/documents")[1])
+        missing = sum(1 for a in articles if listed[f"ingest-{_stem(a)}.txt"] != 1)
+        if missing:
+            problems.append(f"{url}: {missing} ingested articles not listed exactly once")
+    return report | {"problems": problems}
+
+
+def _stem(article) -> str:
+    return article.doc_id.rsplit("/", 1)[-1].removesuffix(".md").removesuffix(".txt")
+
+
+def check_uploads(
+    urls: list[str], uploads: list[dict], chunks_before: int, problems: list[str]
+) -> dict[str, Any]:
+    """Every upload listed once, found by its title, and the chunk count adds up, on every replica
+    (each given up to NOTICE_S to see another's writes)."""
     added = [u for u in uploads if u["status"] == 201 and isinstance(u["reply"], dict)]
     for failed in (u for u in uploads if u not in added):
         problems.append(f"upload of {failed['title']!r} failed: {failed['status']} {failed['reply']}")
-    listed = Counter(d["doc_id"] for d in call(f"{url}/api/documents")[1])
-    for u in added:
-        doc_id = u["reply"]["doc_id"]
-        if listed[doc_id] != 1:
-            problems.append(f"{doc_id} is listed {listed[doc_id]} times")
-        query = urllib.parse.urlencode({"q": u["title"], "k": 1, "retriever": Retriever.BM25.value})
-        status, hits, _ = call(f"{url}/api/search?{query}")
-        if status != 200 or not hits or hits[0]["doc_id"] != doc_id:
-            problems.append(f"a search for {u['title']!r} does not find {doc_id} first")
     written = sum(u["reply"].get("chunks_written", 0) for u in added)
-    chunks_after = call(f"{url}/healthz")[1]["store"]["chunks"]
+    for url in urls:
+        for u in added:
+            doc_id = u["reply"]["doc_id"]
+            query = urllib.parse.urlencode({"q": u["title"], "k": 1, "retriever": Retriever.BM25.value})
+            if not _eventually(lambda q=query, d=doc_id, url=url: _first_hit(url, q) == d):
+                problems.append(f"{url}: a search for {u['title']!r} does not find {doc_id} first")
+        listed = Counter(d["doc_id"] for d in call(f"{url}/api/documents")[1])
+        problems += [
+            f"{url}: {d} is listed {listed[d]} times"
+            for d in {u["reply"]["doc_id"] for u in added}
+            if listed[d] != 1
+        ]
+    chunks_after = call(f"{urls[0]}/healthz")[1]["store"]["chunks"]
     if chunks_after != chunks_before + written:
         problems.append(f"the index holds {chunks_after} chunks, expected {chunks_before} + {written}")
     seconds = [u["seconds"] * 1000 for u in added]
@@ -149,26 +255,47 @@ def check_uploads(url: str, uploads: list[dict], chunks_before: int, problems: l
     }
 
 
+def _first_hit(url: str, query: str) -> str | None:
+    status, hits, _ = call(f"{url}/api/search?{query}")
+    return hits[0]["doc_id"] if status == 200 and hits else None
+
+
+def _eventually(check, timeout_s: float = NOTICE_S) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m assistant.bench.loadtest", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("--url", required=True, help="base URL of `assistant serve`")
+    parser.add_argument(
+        "--url", required=True, action="append", help="base URL of `assistant serve` (again for each replica)"
+    )
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--questions", type=int, default=10, help="questions per client")
     parser.add_argument("--question-set", type=Path, default=DEFAULT_QUESTIONS)
     parser.add_argument("--upload", type=int, default=0, help="articles to upload during the run")
     parser.add_argument("--key", default="", help="API key for the uploads (when the server has keys)")
     parser.add_argument("--k", type=int, default=0, help="passages per question (default: the server's)")
+    parser.add_argument("--ingest", type=int, default=0, help="then: articles ingested while they ask")
+    parser.add_argument("--ingest-nice", type=int, default=0, help="run that ingest under `nice -n N`")
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
-    if args.clients < 1 or args.questions < 1 or args.upload < 0:
-        parser.error("--clients and --questions must be at least 1, --upload 0 or more")
+    if args.clients < 1 or args.questions < 1 or args.upload < 0 or args.ingest < 0:
+        parser.error("--clients and --questions must be at least 1, --upload and --ingest 0 or more")
     try:
         questions = load_questions(args.question_set)
     except (OSError, ValueError, KeyError) as exc:
         parser.error(f"cannot read questions from {args.question_set}: {exc}")
-    report = run(args.url, args.clients, args.questions, questions, args.upload, args.key, args.k)
+    report = run(
+        args.url, args.clients, args.questions, questions, args.upload, args.key, args.k, args.ingest,
+        args.ingest_nice,
+    )  # fmt: skip
     print(
         f"{report['requests']} questions from {report['clients']} clients in {report['seconds']:.1f} s "
         f"({report['questions_per_s']:.1f}/s): {report['answered']} answered, statuses "
@@ -180,6 +307,13 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{u['uploaded']} articles uploaded during the run ({u['chunks_written']} chunks, "
             f"p50 {u['p50_ms']:.0f} ms); index {u['chunks_before']} -> {u['chunks_after']} chunks"
+        )
+    if "ingest" in report:
+        i = report["ingest"]
+        print(
+            f"while {i['articles']} articles were ingested ({i['ingest_seconds']:.1f} s): {i['requests']} "
+            f"questions, {i['answered']} answered, p50 {i['p50_ms']:.0f} ms, p95 {i['p95_ms']:.0f} ms "
+            f"({i['p95_ratio']:.2f}x the p95 of {BASELINE_S:.0f} s before it: {i['p95_before_ms']:.0f} ms)"
         )
     for problem in report["problems"]:
         print(f"problem: {problem}")
