@@ -12,8 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import SEED_DOC_ID, SEEDS, SERVER_START_TIMEOUT_S, cli, free_port, stop, wait_for_http
+from conftest import REPO, SEED_DOC_ID, SEEDS, SERVER_START_TIMEOUT_S, cli, free_port, stop, wait_for_http
 
+from assistant.bench.loadtest import load_questions, run
 from assistant.config import Settings
 from assistant.pipeline import Assistant
 
@@ -163,3 +164,16 @@ def test_the_database_down_leaves_questions_answered_and_recovers_without_a_rest
             postgres_server.start()
         assert _eventually(lambda: client.post(f"{a}/api/conversations", json={}).status_code == 201)
         assert client.post(f"{b}/api/conversations", json={}).status_code == 201
+
+
+def test_a_load_run_over_both_replicas_with_uploads_and_a_bulk_ingest(tmp_path, shared, monkeypatch):
+    for name, value in shared.items():  # the ingest it runs writes where the replicas read
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "ingest"))
+    questions = load_questions(REPO / "evals" / "seed.jsonl")
+    with replicas(tmp_path, shared | {"ASSISTANT_RATE_LIMIT": "0"}) as urls:
+        report = run(urls, 4, 3, questions, upload=4, ingest=12, baseline_s=2.0)
+    assert report["problems"] == [] and report["answered"] == 12 and report["replicas"] == 2
+    assert report["uploads"]["uploaded"] == 4
+    during = report["ingest"]
+    assert during["articles"] == 12 and during["requests"] > 0 and during["answered"] == during["requests"]

@@ -83,6 +83,7 @@ def run(
     k: int = 0,
     ingest: int = 0,
     nice: int = 0,
+    baseline_s: float = BASELINE_S,
 ) -> dict[str, Any]:
     urls = [u.rstrip("/") for u in ([urls] if isinstance(urls, str) else urls)]
     before = call(f"{urls[0]}/healthz")[1]
@@ -115,7 +116,7 @@ def run(
         report["uploads"] = check_uploads(urls, uploads, chunks_before, report["problems"])
     if ingest:
         articles = corpus[upload : upload + ingest]
-        report["ingest"] = ingest_while_asking(urls, clients, questions, k, articles, nice)
+        report["ingest"] = ingest_while_asking(urls, clients, questions, k, articles, nice, baseline_s)
         before = report["ingest"]["p95_before_ms"]
         report["ingest"]["p95_ratio"] = report["ingest"]["p95_ms"] / before if before else 0.0
         report["problems"] += report["ingest"].pop("problems")
@@ -175,7 +176,13 @@ def _summary(results: list[tuple[int, float]], wall: float) -> dict[str, Any]:
 
 
 def ingest_while_asking(
-    urls: list[str], clients: int, questions: list[str], k: int, articles: list, nice: int = 0
+    urls: list[str],
+    clients: int,
+    questions: list[str],
+    k: int,
+    articles: list,
+    nice: int = 0,
+    baseline_s: float = BASELINE_S,
 ) -> dict[str, Any]:
     """`assistant ingest` of these articles (written to a temporary folder; under `nice` when given,
     as a bulk ingest beside serving replicas should run) while the clients ask, after as long a
@@ -198,10 +205,10 @@ def ingest_while_asking(
             done.set()
 
         def timer() -> None:
-            time.sleep(BASELINE_S)
+            time.sleep(baseline_s)
             quiet.set()
 
-        quiet = threading.Event()  # first the same clients for BASELINE_S without the ingest
+        quiet = threading.Event()  # first the same clients for baseline_s without the ingest
         before = _summary(*_ask(urls, clients, questions, k, until=quiet, beside=timer))
         results, wall = _ask(urls, clients, questions, k, until=done, beside=ingester)
     report = _summary(results, wall) | {"articles": len(articles), "ingest_seconds": outcome["seconds"]}
