@@ -72,7 +72,7 @@ class KeywordIndex:
     vocab: dict[str, int]
     recorded: dict[str, str]  # doc_id -> the version its full-text record names
     unrecorded: bool  # some chunks' articles have no record (an index from before records were kept)
-    bm25: Any = field(init=False)
+    bm25: Any = None  # scored from the chunks' words when not given (a cached copy gives its own)
     doc_ids: np.ndarray = field(init=False)
     sources: np.ndarray = field(init=False)
     published: np.ndarray = field(init=False)
@@ -85,10 +85,11 @@ class KeywordIndex:
         self.sources = np.array([c.source for c in self.chunks], dtype=object)
         self.published = np.array([c.published for c in self.chunks], dtype=np.int64)
         self._rows = {c.id: row for row, c in enumerate(self.chunks)}
-        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets DEBUG on itself
-        self.bm25 = bm25s.BM25()
-        if self.chunks:
-            self.bm25.index(([c.words.tolist() for c in self.chunks], self.vocab), show_progress=False)
+        if self.bm25 is None:
+            logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets DEBUG on itself
+            self.bm25 = bm25s.BM25()
+            if self.chunks:
+                self.bm25.index(([c.words.tolist() for c in self.chunks], self.vocab), show_progress=False)
 
     @property
     def ids(self) -> list[str]:

@@ -24,7 +24,7 @@ from assistant.library.store import Store
 log = logging.getLogger("assistant.library.keyword")
 
 KEYWORD_SUBDIR = "keyword"
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 FIELDS = ("id", "text", "metadata", "doc_id", "version", "source", "published")
 
 
@@ -44,6 +44,9 @@ def write_cache(store: Store, cache_root: Path, index: KeywordIndex) -> None:
 
 
 def read_folder(folder: Path) -> KeywordIndex | None:
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets DEBUG on itself
     try:
         meta = json.loads((folder / "chunks.json").read_text())
         if meta.get("format") != CACHE_FORMAT:
@@ -56,7 +59,9 @@ def read_folder(folder: Path) -> KeywordIndex | None:
             for n, row in enumerate(zip(*columns, strict=True))
         ]
         vocab = {word: n for n, word in enumerate(meta["vocab"])}
-        return KeywordIndex(meta["generation"], chunks, vocab, meta["recorded"], meta["unrecorded"])
+        bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False)
+        bm25.vocab_dict = vocab  # the same words and numbers, one dict
+        return KeywordIndex(meta["generation"], chunks, vocab, meta["recorded"], meta["unrecorded"], bm25)
     except FileNotFoundError:
         return None  # no cache yet
     except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
@@ -79,6 +84,7 @@ def write_folder(index: KeywordIndex, folder: Path) -> None:
             "vocab": sorted(index.vocab, key=index.vocab.__getitem__),
         } | {name: [getattr(c, name) for c in index.chunks] for name in FIELDS}
         (staging / "chunks.json").write_text(json.dumps(meta))
+        index.bm25.save(str(staging / "bm25"), show_progress=False)  # its scores: no re-scoring at start
         lengths = [len(c.words) for c in index.chunks]
         np.save(staging / "words.npy", np.concatenate([c.words for c in index.chunks]).astype(np.int32))
         np.save(staging / "bounds.npy", np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
