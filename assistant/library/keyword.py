@@ -91,10 +91,6 @@ class KeywordIndex:
             if self.chunks:
                 self.bm25.index(([c.words.tolist() for c in self.chunks], self.vocab), show_progress=False)
 
-    @property
-    def ids(self) -> list[str]:
-        return [c.id for c in self.chunks]
-
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         """(chunk id, BM25 score) of the k best chunks with a positive score, best first."""
         words = [self.vocab[w] for w in tokenize([query])[0] if w in self.vocab]

@@ -107,22 +107,22 @@ class Store:
 
     def all_chunks(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
         """(ids, texts, metadatas) of every chunk."""
-        ids: list[str] = []
-        texts: list[str] = []
-        metas: list[dict[str, Any]] = []
-        for page in self._pages(["documents", "metadatas"]):
-            ids.extend(page["ids"])
-            texts.extend(page["documents"])
-            metas.extend(page["metadatas"])
-        return ids, texts, metas
+        return self._chunks([None])
 
     def chunks_of(self, doc_ids: list[str]) -> tuple[list[str], list[str], list[dict[str, Any]]]:
         """(ids, texts, metadatas) of every chunk of these articles."""
+        step = PAGE_SIZE // 4
+        return self._chunks(
+            [{"doc_id": {"$in": doc_ids[i : i + step]}} for i in range(0, len(doc_ids), step)]
+        )
+
+    def _chunks(
+        self, wheres: list[dict[str, Any] | None]
+    ) -> tuple[list[str], list[str], list[dict[str, Any]]]:
         ids: list[str] = []
         texts: list[str] = []
         metas: list[dict[str, Any]] = []
-        for start in range(0, len(doc_ids), PAGE_SIZE // 4):
-            where = {"doc_id": {"$in": doc_ids[start : start + PAGE_SIZE // 4]}}
+        for where in wheres:
             for page in self._pages(["documents", "metadatas"], where):
                 ids.extend(page["ids"])
                 texts.extend(page["documents"])
@@ -176,15 +176,11 @@ class Store:
         """Those of these articles whose full-text record is stored."""
         return set(self.documents.get(ids=doc_ids, include=[])["ids"])
 
-    def has_document(self, doc_id: str) -> bool:
-        """True when the article's full-text record is stored."""
-        return bool(self.documents.get(ids=[doc_id], include=[])["ids"])
-
     def has_article(self, doc_id: str) -> bool:
         """True when the article has chunks or a full text stored."""
         if self.collection.get(where={"doc_id": doc_id}, limit=1, include=[])["ids"]:
             return True
-        return self.has_document(doc_id)
+        return bool(self.held_documents([doc_id]))
 
     def delete_article(self, doc_id: str, keep_version: str | None = None) -> None:
         """Remove an article (chunks and full text), or only its chunks of versions but `keep_version`."""
