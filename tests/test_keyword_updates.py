@@ -131,3 +131,37 @@ def test_hybrid_search_takes_passages_from_the_index_and_new_chunks_from_the_sto
     _add(_writer(seeded), tmp_path / "more", "ferry.txt", FERRY)
     assert _top_doc(seeded, "Zanzibar ferry timetable", "hybrid") == "ferry.txt"
     assert len(fetched) == 1 and fetched[0][0].startswith("ferry.txt::")
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_keyword_search_ranks_as_bm25s_scores_do(seed, monkeypatch):
+    """Scoring from the query words' postings, the common words only where they can matter, gives
+    bm25s's own scores and ranking, masked or not."""
+    import numpy as np
+
+    from assistant.library.keyword import Chunk, KeywordIndex
+
+    rng = np.random.default_rng(seed)
+    vocab = {f"w{i}": i for i in range(200)}
+    zipf = 1 / np.arange(1, 201)
+    words = [rng.choice(200, rng.integers(1, 40), p=zipf / zipf.sum()) for _ in range(500)]
+    chunks = [Chunk(f"c{n}", "", "{}", f"d{n}", "", "", 0, held) for n, held in enumerate(words)]
+    index = KeywordIndex("g", chunks, vocab, {}, unrecorded=True)
+    skipped = []
+    skipping = index._best_skipping
+    monkeypatch.setattr(index, "_best_skipping", lambda *a: skipped.append(skipping(*a)) or skipped[-1])
+    mask = rng.random(len(chunks)) < 0.5
+    for _ in range(40):
+        # a common word or two, rarer ones, and one the index does not hold
+        words = [f"w{i}" for i in [*rng.integers(0, 3, 2), *rng.integers(3, 200, 2), 250]]
+        ids = [vocab[w] for w in words if w in vocab]
+        expected = index.bm25.get_scores(ids)
+        for rows in (None, mask):
+            found = index.search(" ".join(words), 5, rows)
+            wanted = expected if rows is None else np.where(rows, expected, 0.0)
+            assert [round(s, 4) for _, s in found] == sorted(
+                (round(float(s), 4) for s in wanted if s > 0), reverse=True
+            )[:5]
+            for chunk_id, score in found:
+                assert score == pytest.approx(wanted[int(chunk_id[1:])], rel=1e-5)
+    assert any(result is not None for result in skipped)  # the common words' postings were skipped

@@ -10,7 +10,9 @@ names) and the kind of answer it asks for.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,13 +119,14 @@ class DenseRetriever(BaseRetriever):
 
     def ranked_ids(self, query_bundle: QueryBundle) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity), best first, without fetching the chunks."""
-        return self._store.nearest_ids(self._embed(query_bundle), self._k, self._filters.where())
+        return self._store.nearest_ids(self.embed(query_bundle), self._k, self._filters.where())
 
-    def _embed(self, query_bundle: QueryBundle) -> list[float]:
+    def embed(self, query_bundle: QueryBundle) -> list[float]:
+        """The question's vector (the bundle's own when it has one)."""
         return query_bundle.embedding or self._embedder.get_query_embedding(query_bundle.query_str)
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        results = self._store.query(self._embed(query_bundle), self._k, self._filters.where())
+        results = self._store.query(self.embed(query_bundle), self._k, self._filters.where())
         results = self._store.current_only(results)
         for result in results:
             record_scores(result.node, {"dense": result.score})
@@ -177,9 +180,13 @@ class HybridRetriever(BaseRetriever):
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         # Both rankings are ids and scores only (one round trip to Chroma, for the dense one); the
         # winners' content comes from the keyword index, which holds every chunk it has indexed.
+        # BM25 runs in a worker while Chroma searches (Chroma lets go of the interpreter meanwhile),
+        # after the question is embedded, which wants every core to itself.
         index = self._keyword.keywords.get()
+        query_bundle = QueryBundle(query_bundle.query_str, embedding=self._dense.embed(query_bundle))
+        ranking = _keyword_workers().submit(self._keyword.ranked_ids, query_bundle.query_str, index)
         dense = self._dense.ranked_ids(query_bundle)
-        keyword = self._keyword.ranked_ids(query_bundle.query_str, index)
+        keyword = ranking.result()
         fused = reciprocal_rank_fusion(
             [[chunk_id for chunk_id, _ in dense], [chunk_id for chunk_id, _ in keyword]],
             self._weights,
@@ -199,6 +206,12 @@ class HybridRetriever(BaseRetriever):
             )
             results.append(NodeWithScore(node=node, score=score))
         return results
+
+
+@functools.cache
+def _keyword_workers() -> ThreadPoolExecutor:
+    """The threads hybrid search ranks by BM25 in, one per concurrent search up to a few."""
+    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="keyword-ranking")
 
 
 def held_nodes(index: KeywordIndex, store: Store, ids: list[str]) -> dict[str, TextNode]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,8 @@ STOPWORDS = "en"
 # Past this share of the articles changed, reading the whole collection is cheaper than the changes.
 FULL_REBUILD_SHARE = 0.25
 FULL_REBUILD_MIN = 50  # articles; fewer changed are always read alone
+# A query word held by more than this share of the chunks is looked up only in the chunks that may rank.
+COMMON_SHARE = 0.1
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
@@ -77,6 +80,7 @@ class KeywordIndex:
     sources: np.ndarray = field(init=False)
     published: np.ndarray = field(init=False)
     _rows: dict[str, int] = field(init=False)
+    _ceilings: dict[int, float] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         import bm25s
@@ -93,16 +97,76 @@ class KeywordIndex:
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         """(chunk id, BM25 score) of the k best chunks with a positive score, best first."""
-        words = [self.vocab[w] for w in tokenize([query])[0] if w in self.vocab]
+        words = Counter(self.vocab[w] for w in tokenize([query])[0] if w in self.vocab)
         if not words or not self.chunks:
             return []
-        scores = self.bm25.get_scores(words)
+        common = {w for w in words if self._postings(w)[0].size > COMMON_SHARE * len(self.chunks)}
+        found = self._best_skipping(words, common, k, mask) if 0 < len(common) < len(words) else None
+        if found is None:
+            scores = self._scores(words)
+            rows = np.flatnonzero(scores > 0)
+            if mask is not None:
+                rows = rows[mask[rows]]
+            found = rows, scores[rows]
+        rows, scores = found
+        if len(rows) > k:
+            best = np.argpartition(-scores, k - 1)[:k]
+            rows, scores = rows[best], scores[best]
+        order = np.argsort(-scores, kind="stable")
+        return [(self.chunks[i].id, float(s)) for i, s in zip(rows[order], scores[order], strict=True)]
+
+    def _best_skipping(
+        self, words: Counter[int], common: set[int], k: int, mask: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The chunks that can be among the k best, with their scores, found without going through
+        the common words' long postings (the MaxScore method): the rarer words pick the candidates;
+        a common word adds at most its highest score in any chunk, so each common word in turn is
+        looked up only for the candidates that can still reach the k-th best with every word yet to
+        come. None when a chunk holding only common words could rank among the k best (then every
+        chunk is scored)."""
+        partial = self._scores(Counter({w: n for w, n in words.items() if w not in common}))
+        rows = np.flatnonzero(partial > 0)  # on booleans: six times faster than on the scores
         if mask is not None:
-            scores = np.where(mask, scores, 0.0)
-        k = min(k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self.chunks[i].id, float(scores[i])) for i in top if scores[i] > 0]
+            rows = rows[mask[rows]]
+        if len(rows) < k:
+            return None
+        scores = partial[rows]
+        ceilings = {w: words[w] * self._ceiling(w) for w in common}
+        remaining = sum(ceilings.values())
+        for word in sorted(common, key=ceilings.__getitem__, reverse=True):
+            # a candidate that cannot reach the k-th best even with every word still to come is out
+            keep = scores + remaining >= _kth_largest(scores, k)
+            rows, scores = rows[keep], scores[keep]
+            held, data = self._postings(word)
+            at = np.minimum(np.searchsorted(held, rows), held.size - 1)
+            hit = held[at] == rows
+            scores[hit] += words[word] * data[at[hit]]
+            remaining -= ceilings[word]
+        if _kth_largest(scores, k) <= sum(ceilings.values()):
+            return None  # a chunk holding none of the rarer words could rank among the k
+        return rows, scores
+
+    def _scores(self, words: Counter[int]) -> np.ndarray:
+        """Each chunk's BM25 score for these word numbers (each counted as often as the query has
+        it): the sum of the word's precomputed scores, read from its postings."""
+        scores = np.zeros(len(self.chunks), dtype=np.float32)
+        for word, times in words.items():
+            held, data = self._postings(word)
+            scores[held] += times * data  # a chunk appears once in a word's postings
+        return scores
+
+    def _postings(self, word: int) -> tuple[np.ndarray, np.ndarray]:
+        """The chunks holding the word, in row order, and its BM25 score in each (a column of
+        bm25s's score matrix)."""
+        matrix = self.bm25.scores
+        start, end = matrix["indptr"][word], matrix["indptr"][word + 1]
+        return matrix["indices"][start:end], matrix["data"][start:end]
+
+    def _ceiling(self, word: int) -> float:
+        """The word's highest score in any chunk."""
+        if word not in self._ceilings:
+            self._ceilings[word] = float(self._postings(word)[1].max())
+        return self._ceilings[word]
 
     def nodes(self, ids: Iterable[str]) -> dict[str, TextNode]:
         """The held chunks among these ids, as nodes (ids the index does not hold are left out)."""
@@ -112,6 +176,10 @@ class KeywordIndex:
         """False for a chunk of an article version that the article's record no longer names."""
         recorded = self.recorded.get(str(node.metadata.get("doc_id", "")))
         return recorded is None or recorded == node.metadata.get("content_hash")
+
+
+def _kth_largest(values: np.ndarray, k: int) -> float:
+    return float(np.partition(values, len(values) - k)[len(values) - k])
 
 
 def build_keyword_index(store: Store, generation: str) -> KeywordIndex:
