@@ -14,18 +14,20 @@ with the index they have (`live_index.py`). The copy on disk is in `keyword_cach
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 from llama_index.core.schema import TextNode
 from llama_index.core.vector_stores.utils import metadata_dict_to_node
 
-from assistant.library.store import Store
+from assistant.library.store import Store, is_served
 
 log = logging.getLogger(__name__)
 
@@ -37,15 +39,22 @@ FULL_REBUILD_MIN = 50  # articles; fewer changed are always read alone
 COMMON_SHARE = 0.1
 
 
+@functools.cache
+def bm25s() -> ModuleType:
+    """The bm25s module, its logger quieted (it sets DEBUG on itself when imported)."""
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
 def tokenize(texts: list[str]) -> list[list[str]]:
     """Lower-cased words of two or more characters, English stopwords removed, no stemming.
 
     Without stemming "represent" does not match "representative": on our question set stemming
     cost more top-1 hits than it won.
     """
-    import bm25s
-
-    return bm25s.tokenize(texts, stopwords=STOPWORDS, return_ids=False, show_progress=False)
+    return bm25s().tokenize(texts, stopwords=STOPWORDS, return_ids=False, show_progress=False)
 
 
 @dataclass(frozen=True)
@@ -83,15 +92,12 @@ class KeywordIndex:
     _ceilings: dict[int, float] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        import bm25s
-
         self.doc_ids = np.array([c.doc_id for c in self.chunks], dtype=object)
         self.sources = np.array([c.source for c in self.chunks], dtype=object)
         self.published = np.array([c.published for c in self.chunks], dtype=np.int64)
         self._rows = {c.id: row for row, c in enumerate(self.chunks)}
         if self.bm25 is None:
-            logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets DEBUG on itself
-            self.bm25 = bm25s.BM25()
+            self.bm25 = bm25s().BM25()
             if self.chunks:
                 self.bm25.index(([c.words.tolist() for c in self.chunks], self.vocab), show_progress=False)
 
@@ -174,8 +180,9 @@ class KeywordIndex:
 
     def is_current(self, node: TextNode) -> bool:
         """False for a chunk of an article version that the article's record no longer names."""
-        recorded = self.recorded.get(str(node.metadata.get("doc_id", "")))
-        return recorded is None or recorded == node.metadata.get("content_hash")
+        return is_served(
+            self.recorded.get(str(node.metadata.get("doc_id", ""))), node.metadata.get("content_hash")
+        )
 
 
 def _kth_largest(values: np.ndarray, k: int) -> float:
@@ -225,7 +232,7 @@ def _chunks(
     rows = [
         (i, text, meta)
         for i, text, meta in zip(ids, texts, metas, strict=True)
-        if recorded.get(meta["doc_id"], meta.get("content_hash")) == meta.get("content_hash")
+        if is_served(recorded.get(meta["doc_id"]), meta.get("content_hash"))
     ]
     words = tokenize([text for _, text, _ in rows])
     return [

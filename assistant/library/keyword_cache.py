@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.library.keyword import Chunk, KeywordIndex
+from assistant.library.keyword import Chunk, KeywordIndex, bm25s
 from assistant.library.store import Store
 
 log = logging.getLogger("assistant.library.keyword")
@@ -44,9 +44,6 @@ def write_cache(store: Store, cache_root: Path, index: KeywordIndex) -> None:
 
 
 def read_folder(folder: Path) -> KeywordIndex | None:
-    import bm25s
-
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets DEBUG on itself
     try:
         meta = json.loads((folder / "chunks.json").read_text())
         if meta.get("format") != CACHE_FORMAT:
@@ -59,7 +56,7 @@ def read_folder(folder: Path) -> KeywordIndex | None:
             for n, row in enumerate(zip(*columns, strict=True))
         ]
         vocab = {word: n for n, word in enumerate(meta["vocab"])}
-        bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False)
+        bm25 = bm25s().BM25.load(str(folder / "bm25"), show_progress=False)
         bm25.vocab_dict = vocab  # the same words and numbers, one dict
         return KeywordIndex(meta["generation"], chunks, vocab, meta["recorded"], meta["unrecorded"], bm25)
     except FileNotFoundError:

@@ -47,6 +47,13 @@ class IndexedArticle:
         return set(self.found) == {content_hash} and (self.found[content_hash] == self.expected[content_hash])
 
 
+def is_served(recorded: str | None, version: object) -> bool:
+    """Is a chunk of this article version served? When its article's full-text record names the
+    version, or the article has no record (an index from before records were kept). Chunks of other
+    versions are leftovers of an update still running in another process, or cut short."""
+    return recorded is None or recorded == version
+
+
 class Store:
     """One Chroma collection of article chunks plus its manifest."""
 
@@ -249,7 +256,7 @@ class Store:
         return [
             r
             for r in results
-            if current.get(r.node.metadata.get("doc_id")) in (None, r.node.metadata.get("content_hash"))
+            if is_served(current.get(r.node.metadata.get("doc_id")), r.node.metadata.get("content_hash"))
         ]
 
     def recorded_versions(self) -> dict[str, str]:
