@@ -89,6 +89,20 @@ def test_model_numbers_must_appear_with_their_name():
     assert mentions("Germany", text, set(text.split())), "an adjective names the country"
 
 
+def test_a_sentence_about_another_title_of_the_series_conflicts():
+    constraints = analyse("When was Xenoblade Chronicles 2 released?", TODAY)
+    passage = context("Xenoblade Chronicles 2 arrived in 2017. Its soundtrack came out later.")
+    other = "The tracks of Xenoblade Chronicles: Definitive Edition were released on 2 August 2023."
+    assert check(constraints, other, passage).conflicts == [
+        "about Xenoblade Chronicles: Definitive Edition, not Xenoblade Chronicles 2"
+    ]
+    assert check(constraints, "Xenoblade Chronicles 3 came out in 2022.", passage).conflicts
+    assert not check(constraints, "Xenoblade Chronicles 2 arrived in 2017.", passage).conflicts
+    # the series' name alone is most often the asked title, shortened
+    splatoon = analyse("When was Splatoon 2 released?", TODAY)
+    assert not check(splatoon, "Splatoon's sequel came out in July.", context("Splatoon 2 ...")).conflicts
+
+
 def test_named_things_skip_question_words_and_years():
     assert named_things("Who is the CEO of Lego in 2021?") == ["CEO of Lego"]
     assert named_things("What did the U.S. promise?") == ["U.S."]

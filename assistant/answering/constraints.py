@@ -51,6 +51,11 @@ FACETS = (
 
 _FACET_WORD = {word: pair for pair in FACETS for word in pair}
 
+# A title numbered within its series: "Xenoblade Chronicles 2", "Pixel 5a", "Final Fantasy VII".
+_NUMBERED_TITLE = re.compile(
+    r"(?P<series>[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*)\s+(?P<number>\d{1,3}[a-z]?|[IVX]{1,4})"
+)
+
 YEAR_WINDOW = 10  # a year further than this from the asked one is rarely the same event's (a birth year)
 
 
@@ -212,7 +217,10 @@ def check(constraints: Constraints, sentence: str, context: PassageContext) -> V
         _check_facet(facet, sentence, context, verdict)
     for name in constraints.entities:
         checks += 1
-        if context.mentions(name):
+        sibling = sibling_title(name, sentence)
+        if sibling:  # "Xenoblade Chronicles: Definitive Edition" for "Xenoblade Chronicles 2"
+            verdict.conflicts.append(f"about {sibling}, not {name}")
+        elif context.mentions(name):
             verdict.matched += 1  # "Moscow" is mentioned by "Russia", "Washington" by "the U.S."
         else:  # a paraphrase may name it otherwise ("the alliance" for "NATO")
             verdict.unmentioned.append(name)
@@ -226,6 +234,23 @@ def check(constraints: Constraints, sentence: str, context: PassageContext) -> V
             verdict.conflicts.append(f"dated {context.published}, not {constraints.time.phrase}")
     verdict.matched /= max(checks, 1)
     return verdict
+
+
+def sibling_title(name: str, sentence: str) -> str:
+    """The other member of a numbered series the sentence names instead of the asked one: for
+    "Xenoblade Chronicles 2", "Xenoblade Chronicles 3" or "Xenoblade Chronicles: Definitive
+    Edition"; "" when the sentence names the asked one too, or the series' name alone
+    ("Cyberpunk's release" for "Cyberpunk 2077")."""
+    match = _NUMBERED_TITLE.fullmatch(name.strip())
+    if not match or re.search(rf"\b{re.escape(name.strip())}\b", sentence, re.IGNORECASE):
+        return ""
+    series, number = match.group("series"), match.group("number").lower()
+    for other in re.finditer(rf"\b{re.escape(series)}(?P<rest>:\s+(?:[A-Z][\w'’-]*\s*)+|\s+\w+)?", sentence):
+        rest = (other.group("rest") or "").strip()
+        numbered = re.fullmatch(r"\d+[a-z]?|[IVX]{1,4}", rest) and rest.lower() != number
+        if rest.startswith(":") or numbered:
+            return f"{series}{'' if rest.startswith(':') else ' '}{rest}".strip()
+    return ""
 
 
 def _check_year(year: int, sentence: str, context: PassageContext, verdict: Verdict) -> None:

@@ -10,9 +10,7 @@ names) and the kind of answer it asks for.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -180,13 +178,9 @@ class HybridRetriever(BaseRetriever):
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         # Both rankings are ids and scores only (one round trip to Chroma, for the dense one); the
         # winners' content comes from the keyword index, which holds every chunk it has indexed.
-        # BM25 runs in a worker while Chroma searches (Chroma lets go of the interpreter meanwhile),
-        # after the question is embedded, which wants every core to itself.
         index = self._keyword.keywords.get()
-        query_bundle = QueryBundle(query_bundle.query_str, embedding=self._dense.embed(query_bundle))
-        ranking = _keyword_workers().submit(self._keyword.ranked_ids, query_bundle.query_str, index)
         dense = self._dense.ranked_ids(query_bundle)
-        keyword = ranking.result()
+        keyword = self._keyword.ranked_ids(query_bundle.query_str, index)
         fused = reciprocal_rank_fusion(
             [[chunk_id for chunk_id, _ in dense], [chunk_id for chunk_id, _ in keyword]],
             self._weights,
@@ -206,12 +200,6 @@ class HybridRetriever(BaseRetriever):
             )
             results.append(NodeWithScore(node=node, score=score))
         return results
-
-
-@functools.cache
-def _keyword_workers() -> ThreadPoolExecutor:
-    """The threads hybrid search ranks by BM25 in, one per concurrent search up to a few."""
-    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="keyword-ranking")
 
 
 def held_nodes(index: KeywordIndex, store: Store, ids: list[str]) -> dict[str, TextNode]:
