@@ -58,3 +58,19 @@ def test_a_runner_up_needs_the_losing_side_stated():
     relations = asked_relations("Who was the runner-up of the 2010 World Cup?")
     assert not states(relations, "World Cup 2010 winner - Spain.")
     assert states(relations, "Spain beat the Netherlands 1-0 in the 2010 World Cup final.")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "stated"),
+    [
+        ("Results of the 2020 election, with the votes in each state, and who is winning the race.", False),
+        ("FIFA Men's World Cup results and which countries have won.", False),
+        ("Voters will decide who wins.", False),
+        ("Joe Biden wins election to be the 46th US President.", True),
+        ("Biden, who won the election, spoke in Delaware.", True),
+        ("The player who won the title has retired.", True),
+    ],
+)
+def test_an_indirect_question_names_the_outcome_without_stating_it(sentence, stated):
+    relations = asked_relations("Who won the US Presidential Election 2020?")
+    assert states(relations, sentence) is stated

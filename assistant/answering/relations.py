@@ -3,8 +3,9 @@ who won (a contest's outcome), who came second, who bought what, who founded wha
 
 A sentence answers such a question only if it states that relation in some form: "Halep beat
 Williams" or "the 2019 champion" state an outcome, "Serena Williams and Johanna Konta meet in the
-first round" does not, however close it is to "Who won Wimbledon in 2019?". Each family lists the
-words that ask about the relation and the words that state it.
+first round" does not, however close it is to "Who won Wimbledon in 2019?", nor does an indirect
+question ("results, and who is winning the race"). Each family lists the words that ask about the
+relation and the words that state it.
 """
 
 from __future__ import annotations
@@ -80,6 +81,21 @@ def states(relations: tuple[Relation, ...], sentence: str, question: str = "") -
     come ("the winner will be announced on Monday"), unless the question asks what is to come?"""
     future = bool(_FUTURE_QUESTION.search(question))
     return all(
-        r.stated.search(sentence) and (future or not (r.pending and r.pending.search(sentence)))
+        _says(r.stated, sentence) and (future or not (r.pending and r.pending.search(sentence)))
         for r in relations
     )
+
+
+def _says(words: re.Pattern, sentence: str) -> bool:
+    """Does the sentence use one of the words other than in an indirect question ("see who is
+    winning", "which team won"), which names the relation without stating it?"""
+    return any(not _ASKING.search(sentence, 0, m.start()) for m in words.finditer(sentence))
+
+
+# "see who is winning", "and which team won": a wh-word after a word that asks or reports a question,
+# at most two words before the match ("Biden, who won", "the player who won" state it)
+_ASKING = re.compile(
+    r"\b(?:see|find out|found out|know|learn|check|shows?|tells?|reveal\w*|decid\w*|determin\w*|"
+    r"predict\w*|guess\w*|wonder\w*|ask\w*|about|over|and|or)\s+(?:who|which)(?:\s+[\w'’-]+){0,2}\s+$",
+    re.IGNORECASE,
+)
