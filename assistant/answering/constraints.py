@@ -241,16 +241,37 @@ def sibling_title(name: str, sentence: str) -> str:
     "Xenoblade Chronicles 2", "Xenoblade Chronicles 3" or "Xenoblade Chronicles: Definitive
     Edition"; "" when the sentence names the asked one too, or the series' name alone
     ("Cyberpunk's release" for "Cyberpunk 2077")."""
-    match = _NUMBERED_TITLE.fullmatch(name.strip())
-    if not match or re.search(rf"\b{re.escape(name.strip())}\b", sentence, re.IGNORECASE):
+    numbered = _numbered_title(name)
+    if numbered is None or numbered.asked.search(sentence):
         return ""
-    series, number = match.group("series"), match.group("number").lower()
-    for other in re.finditer(rf"\b{re.escape(series)}(?P<rest>:\s+(?:[A-Z][\w'’-]*\s*)+|\s+\w+)?", sentence):
+    for other in numbered.series.finditer(sentence):
         rest = (other.group("rest") or "").strip()
-        numbered = re.fullmatch(r"\d+[a-z]?|[IVX]{1,4}", rest) and rest.lower() != number
-        if rest.startswith(":") or numbered:
-            return f"{series}{'' if rest.startswith(':') else ' '}{rest}".strip()
+        renumbered = re.fullmatch(r"\d+[a-z]?|[IVX]{1,4}", rest) and rest.lower() != numbered.number
+        if rest.startswith(":") or renumbered:
+            return f"{other.group('name')}{'' if rest.startswith(':') else ' '}{rest}".strip()
     return ""
+
+
+@dataclass(frozen=True)
+class _NumberedTitle:
+    asked: re.Pattern  # the title itself
+    series: re.Pattern  # the series' name and what follows it
+    number: str
+
+
+@functools.lru_cache(maxsize=256)
+def _numbered_title(name: str) -> _NumberedTitle | None:
+    """The patterns a question's numbered title is looked for with, made once per name rather than
+    once per sentence checked."""
+    match = _NUMBERED_TITLE.fullmatch(name.strip())
+    if not match:
+        return None
+    series = re.escape(match.group("series"))
+    return _NumberedTitle(
+        re.compile(rf"\b{re.escape(name.strip())}\b", re.IGNORECASE),
+        re.compile(rf"\b(?P<name>{series})(?P<rest>:\s+(?:[A-Z][\w'’-]*\s*)+|\s+\w+)?"),
+        match.group("number").lower(),
+    )
 
 
 def _check_year(year: int, sentence: str, context: PassageContext, verdict: Verdict) -> None:

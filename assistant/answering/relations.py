@@ -71,6 +71,15 @@ RELATIONS = (OUTCOME, LOSS, ACQUISITION, FOUNDING, DEATH)
 _FUTURE_QUESTION = _words(r"will|would|could|might|going to|expected to|favou?rites?")
 
 
+# "see who is winning", "and which team won": a wh-word after a word that asks or reports a question,
+# at most two words before the match ("Biden, who won", "the player who won" state it)
+_ASKING = re.compile(
+    r"\b(?:see|find out|found out|know|learn|check|shows?|tells?|reveal\w*|decid\w*|determin\w*|"
+    r"predict\w*|guess\w*|wonder\w*|ask\w*|about|over|and|or)\s+(?:who|which)(?:\s+[\w'’-]+){0,2}\s+$",
+    re.IGNORECASE,
+)
+
+
 def asked_relations(question: str) -> tuple[Relation, ...]:
     """The relations of RELATIONS the question asks about."""
     return tuple(r for r in RELATIONS if r.asked.search(question))
@@ -90,12 +99,3 @@ def _says(words: re.Pattern, sentence: str) -> bool:
     """Does the sentence use one of the words other than in an indirect question ("see who is
     winning", "which team won"), which names the relation without stating it?"""
     return any(not _ASKING.search(sentence, 0, m.start()) for m in words.finditer(sentence))
-
-
-# "see who is winning", "and which team won": a wh-word after a word that asks or reports a question,
-# at most two words before the match ("Biden, who won", "the player who won" state it)
-_ASKING = re.compile(
-    r"\b(?:see|find out|found out|know|learn|check|shows?|tells?|reveal\w*|decid\w*|determin\w*|"
-    r"predict\w*|guess\w*|wonder\w*|ask\w*|about|over|and|or)\s+(?:who|which)(?:\s+[\w'’-]+){0,2}\s+$",
-    re.IGNORECASE,
-)

@@ -117,14 +117,13 @@ class DenseRetriever(BaseRetriever):
 
     def ranked_ids(self, query_bundle: QueryBundle) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity), best first, without fetching the chunks."""
-        return self._store.nearest_ids(self.embed(query_bundle), self._k, self._filters.where())
+        return self._store.nearest_ids(self._embed(query_bundle), self._k, self._filters.where())
 
-    def embed(self, query_bundle: QueryBundle) -> list[float]:
-        """The question's vector (the bundle's own when it has one)."""
+    def _embed(self, query_bundle: QueryBundle) -> list[float]:
         return query_bundle.embedding or self._embedder.get_query_embedding(query_bundle.query_str)
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        results = self._store.query(self.embed(query_bundle), self._k, self._filters.where())
+        results = self._store.query(self._embed(query_bundle), self._k, self._filters.where())
         results = self._store.current_only(results)
         for result in results:
             record_scores(result.node, {"dense": result.score})

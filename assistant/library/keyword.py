@@ -138,7 +138,7 @@ class KeywordIndex:
             return None
         scores = partial[rows]
         ceilings = {w: words[w] * self._ceiling(w) for w in common}
-        remaining = sum(ceilings.values())
+        most_from_common = remaining = sum(ceilings.values())
         for word in sorted(common, key=ceilings.__getitem__, reverse=True):
             # a candidate that cannot reach the k-th best even with every word still to come is out
             keep = scores + remaining >= _kth_largest(scores, k)
@@ -148,7 +148,7 @@ class KeywordIndex:
             hit = held[at] == rows
             scores[hit] += words[word] * data[at[hit]]
             remaining -= ceilings[word]
-        if _kth_largest(scores, k) <= sum(ceilings.values()):
+        if _kth_largest(scores, k) <= most_from_common:
             return None  # a chunk holding none of the rarer words could rank among the k
         return rows, scores
 
