@@ -17,6 +17,8 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
+import orjson
 from llama_index.core.schema import TextNode
 from llama_index.core.vector_stores.utils import metadata_dict_to_node
 
@@ -31,12 +34,13 @@ from assistant.library.store import Store, is_served
 
 log = logging.getLogger(__name__)
 
-STOPWORDS = "en"
+WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s's (and scikit-learn's) word pattern
 # Past this share of the articles changed, reading the whole collection is cheaper than the changes.
 FULL_REBUILD_SHARE = 0.25
 FULL_REBUILD_MIN = 50  # articles; fewer changed are always read alone
 # A query word held by more than this share of the chunks is looked up only in the chunks that may rank.
 COMMON_SHARE = 0.1
+SAMPLE_PAST = 64  # the k-th best of more than this many times k scores is bounded from a sample first
 
 
 @functools.cache
@@ -49,12 +53,20 @@ def bm25s() -> ModuleType:
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
-    """Lower-cased words of two or more characters, English stopwords removed, no stemming.
+    """Lower-cased words of two or more characters, bm25s's English stopwords removed, no stemming:
+    the words `bm25s.tokenize(texts, stopwords="en")` gives, without its per-call progress bars
+    (which cost more than the splitting when one question is tokenized).
 
     Without stemming "represent" does not match "representative": on our question set stemming
     cost more top-1 hits than it won.
     """
-    return bm25s().tokenize(texts, stopwords=STOPWORDS, return_ids=False, show_progress=False)
+    stopwords = _stopwords()
+    return [[w for w in WORD.findall(text.lower()) if w not in stopwords] for text in texts]
+
+
+@functools.cache
+def _stopwords() -> frozenset[str]:
+    return frozenset(bm25s().stopwords.STOPWORDS_EN)
 
 
 @dataclass(frozen=True)
@@ -72,7 +84,14 @@ class Chunk:
     words: np.ndarray
 
     def node(self) -> TextNode:
-        return metadata_dict_to_node(json.loads(self.metadata), text=self.text)
+        """The chunk as llama-index's Chroma store would give it back (`metadata_dict_to_node`),
+        decoded with orjson: about half the time, which a hybrid query spends on every passage."""
+        stored = orjson.loads(self.metadata)
+        if stored.get("_node_type", "TextNode") != "TextNode":
+            return metadata_dict_to_node(stored, text=self.text)
+        node = TextNode.from_dict(orjson.loads(stored["_node_content"]))
+        node.set_content(self.text)
+        return node
 
 
 @dataclass
@@ -115,10 +134,10 @@ class KeywordIndex:
                 rows = rows[mask[rows]]
             found = rows, scores[rows]
         rows, scores = found
-        if len(rows) > k:
-            best = np.argpartition(-scores, k - 1)[:k]
+        if len(rows) > k:  # the k best (with any tied at the k-th score), then only those sorted
+            best = scores >= _kth_largest(scores, k)
             rows, scores = rows[best], scores[best]
-        order = np.argsort(-scores, kind="stable")
+        order = np.argsort(-scores, kind="stable")[:k]
         return [(self.chunks[i].id, float(s)) for i, s in zip(rows[order], scores[order], strict=True)]
 
     def _best_skipping(
@@ -154,12 +173,14 @@ class KeywordIndex:
 
     def _scores(self, words: Counter[int]) -> np.ndarray:
         """Each chunk's BM25 score for these word numbers (each counted as often as the query has
-        it): the sum of the word's precomputed scores, read from its postings."""
-        scores = np.zeros(len(self.chunks), dtype=np.float32)
-        for word, times in words.items():
-            held, data = self._postings(word)
-            scores[held] += times * data  # a chunk appears once in a word's postings
-        return scores
+        it): the sum of the words' precomputed scores, read from their postings and added up by
+        `bincount` in one pass (in float64; two to three times faster than adding word by word)."""
+        postings = [self._postings(word) for word in words]
+        if not postings:
+            return np.zeros(len(self.chunks))
+        held = np.concatenate([chunks for chunks, _ in postings])
+        weights = np.concatenate([n * data for n, (_, data) in zip(words.values(), postings, strict=True)])
+        return np.bincount(held, weights=weights, minlength=len(self.chunks))
 
     def _postings(self, word: int) -> tuple[np.ndarray, np.ndarray]:
         """The chunks holding the word, in row order, and its BM25 score in each (a column of
@@ -186,6 +207,12 @@ class KeywordIndex:
 
 
 def _kth_largest(values: np.ndarray, k: int) -> float:
+    """The k-th largest of at least k values. From a long array an evenly spaced sample is taken
+    first: its k-th largest is never above the whole array's, so the values at or above it hold the
+    k largest, and only those are partitioned (BM25 scores repeat a lot, which slows partitioning)."""
+    if len(values) > SAMPLE_PAST * k:
+        step = math.isqrt(len(values) // k)  # a sample and a remainder of about sqrt(n * k) each
+        values = values[values >= _kth_largest(values[::step], k)]
     return float(np.partition(values, len(values) - k)[len(values) - k])
 
 
