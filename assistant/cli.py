@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -49,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="remove articles whose files under the paths are gone, or that left the feeds and sitemaps",
     )
     ingest.add_argument("--quiet", action="store_true", help="no progress bar")
-    ingest.set_defaults(run=_ingest)
+    ingest.set_defaults(run=_ingest, background=True)
 
     search = commands.add_parser("search", help="show the passages closest to a query")
     search.add_argument("query")
@@ -140,6 +141,14 @@ def _filters(args: argparse.Namespace) -> Filters:
         raise exc.named(f"--{exc.field}") from None
 
 
+def _yield_cpu(nice: int) -> None:
+    """Background work (ingest, watch) lowers its CPU priority before it starts a thread (a thread
+    takes its priority from the one starting it): replicas serving on the same cores keep their
+    latency, and the ingest takes the time they leave (BENCHMARKS.md, "Live ingestion")."""
+    if nice:
+        os.nice(nice)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
@@ -155,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         if getattr(args, "settings_only", False):  # nothing to load: no model, no index
             return args.run(settings, args)
+        if getattr(args, "background", False):
+            _yield_cpu(settings.ingest_nice)
         from assistant.pipeline import Assistant
 
         assistant = Assistant(settings)

@@ -33,7 +33,7 @@ def add_commands(commands) -> None:
 
     watch = commands.add_parser("watch", help="refresh every source on its schedule until stopped")
     watch.add_argument("--once", action="store_true", help="refresh the sources that are due, then stop")
-    watch.set_defaults(run=run_watch)
+    watch.set_defaults(run=run_watch, background=True)
 
 
 def run_sources(assistant: Assistant, args: argparse.Namespace) -> int:

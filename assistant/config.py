@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     )
     embed_batch_size: int = _setting(16, "Chunks encoded per batch by the embedding model.")
     ingest_batch: int = _setting(512, "Chunks `assistant ingest` embeds and writes together.")
+    ingest_nice: int = _setting(
+        10,
+        "CPU priority (nice, 0-19) `assistant ingest` and `assistant watch` lower themselves by; 0 = as is.",
+    )
     chunk_tokens: int = _setting(DEFAULT_CHUNK_TOKENS, "Largest chunk, in cl100k_base tokens.")
     chunk_overlap_tokens: int = _setting(
         DEFAULT_CHUNK_OVERLAP_TOKENS, "Tokens of trailing sentences repeated at the next chunk's start."
@@ -166,6 +170,7 @@ class Settings(BaseSettings):
     def _check_values(self) -> Settings:
         _check(self.embed_batch_size >= 1, "embed_batch_size", "must be at least 1")
         _check(self.ingest_batch >= 1, "ingest_batch", "must be at least 1")
+        _check(0 <= self.ingest_nice <= 19, "ingest_nice", "must be between 0 and 19")
         _check(self.chunk_tokens >= 16, "chunk_tokens", "must be at least 16")
         _check(
             0 <= self.chunk_overlap_tokens < self.chunk_tokens // 2,

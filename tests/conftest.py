@@ -46,12 +46,15 @@ SLOW_MODULES = {
 
 
 MODEL_CACHE = ENV_PREFIX + "MODEL_CACHE"
+INGEST_NICE = ENV_PREFIX + "INGEST_NICE"
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """The tests' ONNX exports go to a cache of their own in the checkout (.pytest_cache), never
-    into the user's ~/.cache; every test and every server the tests start shares it."""
+    into the user's ~/.cache; every test and every server the tests start shares it. Their ingests
+    keep their priority: an in-process `main(["ingest", ...])` would lower the test runner's."""
     os.environ[MODEL_CACHE] = str(config.cache.mkdir("models"))
+    os.environ[INGEST_NICE] = "0"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -68,9 +71,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No ASSISTANT_* variable from the developer's shell leaks into a test (the tests' model cache
-    is theirs)."""
+    and ingest priority are theirs)."""
     for name in list(os.environ):
-        if name.startswith(ENV_PREFIX) and name != MODEL_CACHE:
+        if name.startswith(ENV_PREFIX) and name not in (MODEL_CACHE, INGEST_NICE):
             monkeypatch.delenv(name)
 
 

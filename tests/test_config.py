@@ -35,6 +35,7 @@ def test_flags_override_environment_and_none_means_unset():
         ("ASSISTANT_CHUNK_OVERLAP_TOKENS", "150", "ASSISTANT_CHUNK_OVERLAP_TOKENS must be between 0"),
         ("ASSISTANT_RETRIEVER", "magic", "ASSISTANT_RETRIEVER must be one of hybrid, dense, bm25"),
         ("ASSISTANT_DENSE_WEIGHT", "heavy", "ASSISTANT_DENSE_WEIGHT='heavy' is not a number"),
+        ("ASSISTANT_INGEST_NICE", "-5", "ASSISTANT_INGEST_NICE must be between 0 and 19"),
     ],
 )
 def test_bad_value_names_the_variable(variable, value, message):

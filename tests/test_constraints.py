@@ -103,6 +103,42 @@ def test_a_sentence_about_another_title_of_the_series_conflicts():
     assert not check(splatoon, "Splatoon's sequel came out in July.", context("Splatoon 2 ...")).conflicts
 
 
+@pytest.mark.parametrize(
+    ("question", "sentence", "other"),
+    [
+        ("Who is the president of the NFL?", "JC Tretter leads the NFL Players Association.",
+         "NFL Players Association"),
+        ("Who heads Nintendo?", "Nintendo of America president Doug Bowser spoke.", "Nintendo of America"),
+        ("Who leads FIFA?", "The FIFA Council met in Zurich.", "FIFA Council"),
+        # the body itself: its company form, a role in it, a country's long name, a mention on its own
+        ("Who is the CEO of Lego?", "Christiansen, CEO of the LEGO Group, spoke.", ""),
+        ("Who leads NATO?", "NATO Secretary General Mark Rutte spoke.", ""),
+        ("Who leads the United States?", "The President of the United States of America spoke.", ""),
+        ("Who leads the NFL?", "Roger Goodell of the NFL met the NFL Players Association.", ""),
+        ("Who is Marco Rubio?", "Marco Rubio of Florida spoke.", ""),
+    ],
+)  # fmt: skip
+def test_a_body_named_after_the_asked_one_is_another_body(question, sentence, other):
+    verdict = check(analyse(question, TODAY), sentence, context(sentence))
+    wanted = [f"about {other}, not {analyse(question, TODAY).entities[0]}"] if other else []
+    assert verdict.conflicts == wanted
+
+
+def test_a_later_episode_does_not_date_a_season_premiere():
+    premiere = analyse("What is the premiere date of The Walking Dead Season 11?", TODAY)
+    listing = "Season 11, Episode 17: Releases Sunday, October 2, 2022."
+    assert check(premiere, listing, context(listing)).conflicts == [
+        "about episode 17, not the season's first"
+    ]
+    first = "Season 11, Episode 1 airs August 22, 2021; Episode 2 follows."
+    assert not check(premiere, first, context(first)).conflicts
+    plain = "The Walking Dead Season 11 premieres August 22, 2021."
+    assert not check(premiere, plain, context(plain)).conflicts
+    # asking about an episode, or not about the start, leaves episodes alone
+    for question in ("When does Season 11, Episode 17 air?", "How many episodes has Season 11?"):
+        assert not check(analyse(question, TODAY), listing, context(listing)).conflicts
+
+
 def test_named_things_skip_question_words_and_years():
     assert named_things("Who is the CEO of Lego in 2021?") == ["CEO of Lego"]
     assert named_things("What did the U.S. promise?") == ["U.S."]

@@ -331,3 +331,30 @@ def test_uploads_kept_in_the_database_outlive_a_rebuild_and_an_earlier_folder_is
     assert {SEED_DOC_ID, "uploads/new.txt", "uploads/old.txt"} <= set(report.added)
     assert assistant.library.reindex("uploads/old.txt").chunks_written == 1
     assert "dawn" in assistant.search("When does the new ferry leave?", k=1)[0].node.get_content()
+
+
+def test_ingest_and_watch_lower_their_priority_before_loading_anything(
+    embedded_settings, seed_dir, monkeypatch
+):
+    """Bulk ingestion yields the CPU to replicas serving on the same cores; questions do not."""
+    import assistant.cli as cli
+    import assistant.pipeline as pipeline
+
+    events: list[str] = []
+    monkeypatch.setattr(cli.os, "nice", lambda n: events.append(f"nice {n}"))
+    constructed = pipeline.Assistant.__init__
+    monkeypatch.setattr(
+        pipeline.Assistant,
+        "__init__",
+        lambda self, *a, **kw: events.append("load") or constructed(self, *a, **kw),
+    )
+    index = ["--index-dir", str(embedded_settings.index_dir)]
+    monkeypatch.setenv("ASSISTANT_INGEST_NICE", "10")
+    assert main([*index, "ingest", "--quiet", str(seed_dir)]) == 0
+    assert main([*index, "watch", "--once"]) == 0
+    assert main([*index, "search", "Rubio"]) == 0
+    assert events == ["nice 10", "load", "nice 10", "load", "load"]
+    monkeypatch.setenv("ASSISTANT_INGEST_NICE", "0")
+    events.clear()
+    assert main([*index, "ingest", "--quiet", str(seed_dir)]) == 0
+    assert events == ["load"]

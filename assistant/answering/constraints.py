@@ -31,7 +31,15 @@ from assistant.answering.dates import (
     strip_dateline,
 )
 from assistant.answering.grounding import QuestionKind, new_person_names, terms
-from assistant.answering.names import QUOTED, NameIndex, mentions, name_index, named_things
+from assistant.answering.names import (
+    QUOTED,
+    NameIndex,
+    larger_body,
+    mentions,
+    name_index,
+    named_things,
+    sibling_title,
+)
 from assistant.answering.places import mentions_country
 
 RELATIVE = {
@@ -51,9 +59,9 @@ FACETS = (
 
 _FACET_WORD = {word: pair for pair in FACETS for word in pair}
 
-# A title numbered within its series: "Xenoblade Chronicles 2", "Pixel 5a", "Final Fantasy VII".
-_NUMBERED_TITLE = re.compile(
-    r"(?P<series>[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*)\s+(?P<number>\d{1,3}[a-z]?|[IVX]{1,4})"
+# Asking when something starts or comes out ("When does season 4 premiere?").
+_STARTS = re.compile(
+    r"\b(?:premieres?|premiered|release[sd]?|debuts?|debuted|starts?|begins?|airs?|come out)\b", re.I
 )
 
 YEAR_WINDOW = 10  # a year further than this from the asked one is rarely the same event's (a birth year)
@@ -82,6 +90,7 @@ class Constraints:
     entities: tuple[str, ...] = ()  # named things the passage must mention
     facets: tuple[str, ...] = ()  # of FACETS: "men's", "singles"
     time: TimeResolution | None = None
+    premiere: bool = False  # asks when a season starts: a later episode's date is not that
 
     @property
     def empty(self) -> bool:
@@ -137,6 +146,7 @@ def analyse(question: str, today: dt.date | None = None) -> Constraints:
         entities=tuple(named_things(question)),
         facets=tuple(dict.fromkeys(_facets(question))),
         time=time,
+        premiere=bool(_STARTS.search(question)) and _asks_whole_season({word for word, _ in editions}),
     )
 
 
@@ -215,10 +225,14 @@ def check(constraints: Constraints, sentence: str, context: PassageContext) -> V
     for facet in constraints.facets:
         checks += 1
         _check_facet(facet, sentence, context, verdict)
+    if constraints.premiere:
+        _check_premiere(sentence, verdict)
     for name in constraints.entities:
         checks += 1
-        sibling = sibling_title(name, sentence)
-        if sibling:  # "Xenoblade Chronicles: Definitive Edition" for "Xenoblade Chronicles 2"
+        # "Xenoblade Chronicles: Definitive Edition" for "Xenoblade Chronicles 2", the NFL Players
+        # Association for the NFL
+        sibling = sibling_title(name, sentence) or larger_body(name, sentence)
+        if sibling:
             verdict.conflicts.append(f"about {sibling}, not {name}")
         elif context.mentions(name):
             verdict.matched += 1  # "Moscow" is mentioned by "Russia", "Washington" by "the U.S."
@@ -236,42 +250,17 @@ def check(constraints: Constraints, sentence: str, context: PassageContext) -> V
     return verdict
 
 
-def sibling_title(name: str, sentence: str) -> str:
-    """The other member of a numbered series the sentence names instead of the asked one: for
-    "Xenoblade Chronicles 2", "Xenoblade Chronicles 3" or "Xenoblade Chronicles: Definitive
-    Edition"; "" when the sentence names the asked one too, or the series' name alone
-    ("Cyberpunk's release" for "Cyberpunk 2077")."""
-    numbered = _numbered_title(name)
-    if numbered is None or numbered.asked.search(sentence):
-        return ""
-    for other in numbered.series.finditer(sentence):
-        rest = (other.group("rest") or "").strip()
-        renumbered = re.fullmatch(r"\d+[a-z]?|[IVX]{1,4}", rest) and rest.lower() != numbered.number
-        if rest.startswith(":") or renumbered:
-            return f"{other.group('name')}{'' if rest.startswith(':') else ' '}{rest}".strip()
-    return ""
+def _asks_whole_season(edition_words: set[str]) -> bool:
+    return bool(edition_words & {"season", "series"}) and "episode" not in edition_words
 
 
-@dataclass(frozen=True)
-class _NumberedTitle:
-    asked: re.Pattern  # the title itself
-    series: re.Pattern  # the series' name and what follows it
-    number: str
-
-
-@functools.lru_cache(maxsize=256)
-def _numbered_title(name: str) -> _NumberedTitle | None:
-    """The patterns a question's numbered title is looked for with, made once per name rather than
-    once per sentence checked."""
-    match = _NUMBERED_TITLE.fullmatch(name.strip())
-    if not match:
-        return None
-    series = re.escape(match.group("series"))
-    return _NumberedTitle(
-        re.compile(rf"\b{re.escape(name.strip())}\b", re.IGNORECASE),
-        re.compile(rf"\b(?P<name>{series})(?P<rest>:\s+(?:[A-Z][\w'’-]*\s*)+|\s+\w+)?"),
-        match.group("number").lower(),
-    )
+def _check_premiere(sentence: str, verdict: Verdict) -> None:
+    """A sentence dating a later episode of the season ("Season 11, Episode 17: October 2, 2022")
+    and not its first does not say when the season starts."""
+    episodes = editions_in(sentence, "episode")
+    later = sorted((n for n in episodes if n.isdigit() and int(n) > 1), key=int)
+    if later and "1" not in episodes:
+        verdict.conflicts.append(f"about episode {later[0]}, not the season's first")
 
 
 def _check_year(year: int, sentence: str, context: PassageContext, verdict: Verdict) -> None:

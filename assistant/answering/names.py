@@ -1,17 +1,21 @@
 """Named things: the names a question gives ("Wimbledon", "Pixel 5a", "The Crown", quoted titles),
 and whether a text mentions them: every number or code of a name with the word before it, a name of
 several words with two of them side by side, a person's last name standing alone, a word give or
-take its ending ("German" for "Germany").
+take its ending ("German" for "Germany"). And when a sentence names another thing in the asked one's
+place: another title of its series ("Xenoblade Chronicles 3" for "Xenoblade Chronicles 2"), a body
+named after it ("NFL Players Association" for "NFL").
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.answering.dates import EDITION, MONTH_NAMES, QUARTER, YEAR
 from assistant.answering.grounding import STOPWORDS
+from assistant.answering.places import country_of
 
 _PERSON_NAME = re.compile(r"[A-Z][a-z]+(?:-[A-Z][a-z]+)? [A-Z][a-z]+(?:-[A-Z][a-z]+)?")  # "Marco Rubio"
 
@@ -152,3 +156,83 @@ def _same_word(a: str, b: str) -> bool:
 
 def _stem_of(word: str) -> str:
     return word[: max(4, len(word) - 2)]
+
+
+# A title numbered within its series: "Xenoblade Chronicles 2", "Pixel 5a", "Final Fantasy VII".
+_NUMBERED_TITLE = re.compile(
+    r"(?P<series>[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*)\s+(?P<number>\d{1,3}[a-z]?|[IVX]{1,4})"
+)
+
+
+def sibling_title(name: str, sentence: str) -> str:
+    """The other member of a numbered series the sentence names instead of the asked one: for
+    "Xenoblade Chronicles 2", "Xenoblade Chronicles 3" or "Xenoblade Chronicles: Definitive
+    Edition"; "" when the sentence names the asked one too, or the series' name alone
+    ("Cyberpunk's release" for "Cyberpunk 2077")."""
+    numbered = _numbered_title(name)
+    if numbered is None or numbered.asked.search(sentence):
+        return ""
+    for other in numbered.series.finditer(sentence):
+        rest = (other.group("rest") or "").strip()
+        renumbered = re.fullmatch(r"\d+[a-z]?|[IVX]{1,4}", rest) and rest.lower() != numbered.number
+        if rest.startswith(":") or renumbered:
+            return f"{other.group('name')}{'' if rest.startswith(':') else ' '}{rest}".strip()
+    return ""
+
+
+@dataclass(frozen=True)
+class _NumberedTitle:
+    asked: re.Pattern  # the title itself
+    series: re.Pattern  # the series' name and what follows it
+    number: str
+
+
+@functools.lru_cache(maxsize=256)
+def _numbered_title(name: str) -> _NumberedTitle | None:
+    """The patterns a question's numbered title is looked for with, made once per name rather than
+    once per sentence checked."""
+    match = _NUMBERED_TITLE.fullmatch(name.strip())
+    if not match:
+        return None
+    series = re.escape(match.group("series"))
+    return _NumberedTitle(
+        re.compile(rf"\b{re.escape(name.strip())}\b", re.IGNORECASE),
+        re.compile(rf"\b(?P<name>{series})(?P<rest>:\s+(?:[A-Z][\w'’-]*\s*)+|\s+\w+)?"),
+        match.group("number").lower(),
+    )
+
+
+# A body named after another, not the same one: "NFL Players Association" is not the NFL, "Nintendo
+# of America" not Nintendo. Company forms ("LEGO Group", "Apple Inc.") and roles ("NATO Secretary
+# General") are the body itself, so only these heads, and "of" a country or continent, make another.
+_BODY_HEADS = (
+    "Association|Union|Federation|Foundation|Institute|Society|Council|Committee|Commission|Academy|"
+    "Fund|Trust|Museum"
+)
+_CONTINENTS = frozenset("Africa America Americas Asia Europe Oceania".split())
+
+
+def larger_body(name: str, sentence: str) -> str:
+    """The other organisation the sentence names in place of the asked one, by a longer name built
+    on it ("NFL Players Association" for "NFL", "Nintendo of America" for "Nintendo"); "" when the
+    sentence also names the asked one on its own ("United States of America" is the United States),
+    or names none."""
+    pattern = _larger_body_pattern(name.strip())
+    found = ""
+    for match in pattern.finditer(sentence):
+        longer, place = match.group("longer"), match.group("place")
+        if not longer and not (place and (place in _CONTINENTS or country_of(place))):
+            return ""  # named on its own (at least once)
+        if place and country_of(name):
+            return ""
+        found = found or match.group(0)
+    return found
+
+
+@functools.lru_cache(maxsize=256)
+def _larger_body_pattern(name: str) -> re.Pattern:
+    return re.compile(
+        rf"(?<![\w.])(?i:{re.escape(name)})(?![\w])"
+        rf"(?P<longer>(?:\s+[A-Z][\w'’-]*){{0,2}}?\s+(?:{_BODY_HEADS})\b)?"
+        rf"(?:\s+of\s+(?P<place>[A-Z][a-z]+))?"
+    )

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -37,6 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from assistant.config import Settings
 from assistant.evaluation.metrics import percentile
 from assistant.library.synthetic import synthetic_corpus
 from assistant.modes import Retriever
@@ -45,6 +47,7 @@ DEFAULT_QUESTIONS = Path("evals") / "seed.jsonl"
 TIMEOUT_S = 120
 NOTICE_S = 15.0  # how long a replica is given to see another's writes
 BASELINE_S = 30.0  # the phase without the ingest that --ingest compares with
+INGEST_NICE = Settings.model_fields["ingest_nice"].default  # as `assistant ingest` runs unless told
 
 
 def call(url: str, method: str = "GET", body: bytes | None = None, headers: dict | None = None):
@@ -82,7 +85,7 @@ def run(
     key: str = "",
     k: int = 0,
     ingest: int = 0,
-    nice: int = 0,
+    nice: int = INGEST_NICE,
     baseline_s: float = BASELINE_S,
 ) -> dict[str, Any]:
     urls = [u.rstrip("/") for u in ([urls] if isinstance(urls, str) else urls)]
@@ -181,12 +184,12 @@ def ingest_while_asking(
     questions: list[str],
     k: int,
     articles: list,
-    nice: int = 0,
+    nice: int = INGEST_NICE,
     baseline_s: float = BASELINE_S,
 ) -> dict[str, Any]:
-    """`assistant ingest` of these articles (written to a temporary folder; under `nice` when given,
-    as a bulk ingest beside serving replicas should run) while the clients ask, after as long a
-    phase without it; afterwards every article must be listed once on every replica."""
+    """`assistant ingest` of these articles (written to a temporary folder; its CPU priority lowered
+    by `nice`, ASSISTANT_INGEST_NICE) while the clients ask, after as long a phase without it;
+    afterwards every article must be listed once on every replica."""
     done = threading.Event()
     outcome: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="loadtest-ingest-") as folder:
@@ -195,10 +198,9 @@ def ingest_while_asking(
 
         def ingester() -> None:
             script = str(Path(sys.executable).parent / "assistant")
-            command = [script, "ingest", folder]
-            command = ["nice", "-n", str(nice), *command] if nice else command
+            env = {**os.environ, "ASSISTANT_INGEST_NICE": str(nice)}
             started = time.perf_counter()
-            finished = subprocess.run(command, capture_output=True, text=True)
+            finished = subprocess.run([script, "ingest", folder], capture_output=True, text=True, env=env)
             outcome.update(
                 code=finished.returncode, seconds=time.perf_counter() - started, said=finished.stderr
             )
@@ -290,7 +292,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--key", default="", help="API key for the uploads (when the server has keys)")
     parser.add_argument("--k", type=int, default=0, help="passages per question (default: the server's)")
     parser.add_argument("--ingest", type=int, default=0, help="then: articles ingested while they ask")
-    parser.add_argument("--ingest-nice", type=int, default=0, help="run that ingest under `nice -n N`")
+    parser.add_argument(
+        "--ingest-nice", type=int, default=INGEST_NICE, help="that ingest's ASSISTANT_INGEST_NICE (0: as is)"
+    )
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
     if args.clients < 1 or args.questions < 1 or args.upload < 0 or args.ingest < 0:
