@@ -139,6 +139,14 @@ def test_a_later_episode_does_not_date_a_season_premiere():
         assert not check(analyse(question, TODAY), listing, context(listing)).conflicts
 
 
+def test_another_ordinal_of_the_same_name_conflicts():
+    asked = analyse("Which actor won Best Actor at the 92nd Academy Awards Ceremony?", TODAY)
+    later = "Anthony Hopkins upset Chadwick Boseman at the 93rd Academy Awards."
+    assert check(asked, later, context(later)).conflicts == ["about the 93rd academy, not the 92nd"]
+    for fine in ("Joaquin Phoenix won at the 92nd Academy Awards.", "The 21st Century Fox film won."):
+        assert not check(asked, fine, context(fine)).conflicts
+
+
 def test_named_things_skip_question_words_and_years():
     assert named_things("Who is the CEO of Lego in 2021?") == ["CEO of Lego"]
     assert named_things("What did the U.S. promise?") == ["U.S."]

@@ -117,3 +117,21 @@ def test_words_the_recogniser_typed_as_a_work_or_event_are_no_persons_name():
 def test_bracketed_numbers_in_an_article_cannot_pass_for_markers():
     quoted = tidy("The ferry runs hourly [2] from the pier [99],\n  see [-1].")
     assert quoted == "The ferry runs hourly (2) from the pier (99), see (-1)."
+
+
+def test_a_search_snippet_is_split_where_it_joins_cuts_of_a_page():
+    from llama_index.core.schema import NodeWithScore, TextNode
+
+    from assistant.answering.grounding import passage_sentences
+
+    text = (
+        'Jan 23, 2018 ... "The Shape of Water", directed by Guillermo del Toro, received 13 nominations '
+        "... Daniel Kaluuya was nominated for best actor ... and more. He paused ... then went on."
+    )
+    node = TextNode(text=text, metadata={"doc_id": "d", "start_char": 0, "title": "", "section": ""})
+    sentences = [s.text for s in passage_sentences([NodeWithScore(node=node, score=1.0)])]
+    assert sentences == [
+        'Jan 23, 2018 ... "The Shape of Water", directed by Guillermo del Toro, received 13 nominations',
+        "Daniel Kaluuya was nominated for best actor ... and more.",  # the date stays with the first cut
+        "He paused ... then went on.",  # an ellipsis inside a sentence is not a join
+    ]

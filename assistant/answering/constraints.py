@@ -91,6 +91,7 @@ class Constraints:
     facets: tuple[str, ...] = ()  # of FACETS: "men's", "singles"
     time: TimeResolution | None = None
     premiere: bool = False  # asks when a season starts: a later episode's date is not that
+    ordinals: tuple[tuple[str, str], ...] = ()  # ("92", "academy"): the 93rd Academy Awards are others
 
     @property
     def empty(self) -> bool:
@@ -136,6 +137,7 @@ def analyse(question: str, today: dt.date | None = None) -> Constraints:
             + [("th", m.group(1)) for m in ORDINAL_EDITION.finditer(text)]
         )
     )
+    ordinals = tuple(dict.fromkeys((m.group(1), m.group(2).lower()) for m in ORDINAL_EDITION.finditer(text)))
     time = _relative_time(question, today)
     if time and not years and time.since[:4] == time.until[:4] and time.since[5:] == "01-01":
         years = (int(time.since[:4]),)  # "this year" pins the year like "in 2026" does
@@ -147,6 +149,7 @@ def analyse(question: str, today: dt.date | None = None) -> Constraints:
         facets=tuple(dict.fromkeys(_facets(question))),
         time=time,
         premiere=bool(_STARTS.search(question)) and _asks_whole_season({word for word, _ in editions}),
+        ordinals=ordinals,
     )
 
 
@@ -227,6 +230,8 @@ def check(constraints: Constraints, sentence: str, context: PassageContext) -> V
         _check_facet(facet, sentence, context, verdict)
     if constraints.premiere:
         _check_premiere(sentence, verdict)
+    for number, named in constraints.ordinals:
+        _check_ordinal(number, named, sentence, verdict)
     for name in constraints.entities:
         checks += 1
         # "Xenoblade Chronicles: Definitive Edition" for "Xenoblade Chronicles 2", the NFL Players
@@ -261,6 +266,15 @@ def _check_premiere(sentence: str, verdict: Verdict) -> None:
     later = sorted((n for n in episodes if n.isdigit() and int(n) > 1), key=int)
     if later and "1" not in episodes:
         verdict.conflicts.append(f"about episode {later[0]}, not the season's first")
+
+
+def _check_ordinal(number: str, named: str, sentence: str, verdict: Verdict) -> None:
+    """The same name after another ordinal ("the 93rd Academy Awards" for the 92nd) is another
+    edition; other ordinals ("21st century") say nothing."""
+    same_name = {m.group(1) for m in ORDINAL_EDITION.finditer(sentence) if m.group(2).lower() == named}
+    if same_name and number not in same_name:
+        other = ordinal(min(same_name, key=int))
+        verdict.conflicts.append(f"about the {other} {named}, not the {ordinal(number)}")
 
 
 def _check_year(year: int, sentence: str, context: PassageContext, verdict: Verdict) -> None:

@@ -12,7 +12,11 @@ from dataclasses import dataclass
 
 from llama_index.core.schema import NodeWithScore
 
+from assistant.answering.dates import DATELINE
 from assistant.library.chunking import sentence_spans
+
+# Where a search snippet joins two cuts of a page: an ellipsis, then a new capitalised start.
+_SNIPPET_JOIN = re.compile(r"\s(?:\.\.\.|…)\s+(?=[A-Z\"“‘(])")
 
 STOPWORDS = frozenset(
     "a about above after again against all also am an and any are as at be because been before being "
@@ -199,7 +203,7 @@ def passage_sentences(passages: list[NodeWithScore]) -> list[Sentence]:
     for index, result in enumerate(passages):
         meta = result.node.metadata
         text = result.node.get_content()
-        for s, e in sentence_spans(text):
+        for s, e in (piece for span in sentence_spans(text) for piece in _fragments(text, *span)):
             sentence = text[s:e]
             key = (meta["doc_id"], meta["start_char"] + s)
             if key in seen or _is_heading(sentence, meta):
@@ -207,6 +211,19 @@ def passage_sentences(passages: list[NodeWithScore]) -> list[Sentence]:
             seen.add(key)
             sentences.append(Sentence(index, meta["start_char"] + s, meta["start_char"] + e, sentence))
     return sentences
+
+
+def _fragments(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A search snippet's pieces: "... " joins cuts from different places of a page ("The Shape of
+    Water received 13 ... Daniel Kaluuya was nominated"), so each piece is a sentence of its own; a
+    snippet's leading date stays with its first piece."""
+    dateline = DATELINE.match(text[start:end])
+    pieces, begin = [], start + dateline.end() if dateline else start
+    for join in _SNIPPET_JOIN.finditer(text, begin, end):
+        pieces.append((start, join.start()))
+        start = join.end()
+    pieces.append((start, end))
+    return [(s, e) for s, e in pieces if e > s]
 
 
 def _is_heading(sentence: str, meta: dict) -> bool:
