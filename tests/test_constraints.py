@@ -222,3 +222,25 @@ def test_a_category_the_question_excludes_conflicts():
 def test_a_name_of_several_words_is_mentioned_with_two_of_them_side_by_side(name, text, named):
     verdict = check(analyse(f"What about {name}?", TODAY), text, context(text))
     assert verdict.off_subject is not named
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "conflict"),
+    [
+        ("Who is the president of the NFL?", "Las Vegas Raiders president Sandra Morgan backs the NFL.",
+         "about the president of Las Vegas Raiders, not of NFL"),
+        ("Who is the director of the Avatar movie?", "Titanic director James Cameron returns.",
+         "about the director of Titanic, not of Avatar"),
+        ("Who is the president of the NFL?", "NFL president Roger Goodell spoke.", ""),
+        ("Who is the president of the NFL?", "The president of the National Football League spoke.", ""),
+        ("Who is the CEO of Lego in 2021?", "Christiansen, CEO of the LEGO Group, spoke in 2021.", ""),
+        ("Who is the president of the United States?", "U.S. President Joe Biden spoke.", ""),
+        ("Who is the president of the NFL?", "The president spoke for the NFL.", ""),  # the office alone
+        ("Who is the director of the Avatar movie?", "Canadian director James Cameron spoke.", ""),
+        ("Who is the president of France?", "American President Joe Biden spoke.",
+         "about the president of American, not of France"),
+    ],
+)  # fmt: skip
+def test_an_office_of_another_body_conflicts(question, sentence, conflict):
+    verdict = check(analyse(question, TODAY), sentence, context(sentence))
+    assert verdict.conflicts == ([conflict] if conflict else [])

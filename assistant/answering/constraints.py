@@ -41,6 +41,7 @@ from assistant.answering.names import (
     sibling_title,
 )
 from assistant.answering.places import mentions_country
+from assistant.answering.roles import asked_roles, office_elsewhere
 
 RELATIVE = {
     "today": (0, "day"), "yesterday": (-1, "day"), "this week": (0, "week"), "last week": (-1, "week"),
@@ -92,6 +93,7 @@ class Constraints:
     time: TimeResolution | None = None
     premiere: bool = False  # asks when a season starts: a later episode's date is not that
     ordinals: tuple[tuple[str, str], ...] = ()  # ("92", "academy"): the 93rd Academy Awards are others
+    offices: tuple[tuple[str, str], ...] = ()  # ("president", "NFL"): the Raiders' president is another's
 
     @property
     def empty(self) -> bool:
@@ -141,15 +143,17 @@ def analyse(question: str, today: dt.date | None = None) -> Constraints:
     time = _relative_time(question, today)
     if time and not years and time.since[:4] == time.until[:4] and time.since[5:] == "01-01":
         years = (int(time.since[:4]),)  # "this year" pins the year like "in 2026" does
+    entities = tuple(named_things(question))
     return Constraints(
         years=years,
         quarters=quarters,
         editions=editions,
-        entities=tuple(named_things(question)),
+        entities=entities,
         facets=tuple(dict.fromkeys(_facets(question))),
         time=time,
         premiere=bool(_STARTS.search(question)) and _asks_whole_season({word for word, _ in editions}),
         ordinals=ordinals,
+        offices=tuple(asked_roles(question, list(entities))),
     )
 
 
@@ -232,6 +236,9 @@ def check(constraints: Constraints, sentence: str, context: PassageContext) -> V
         _check_premiere(sentence, verdict)
     for number, named in constraints.ordinals:
         _check_ordinal(number, named, sentence, verdict)
+    for office, body in constraints.offices:
+        if other := office_elsewhere(office, body, sentence):
+            verdict.conflicts.append(f"about the {office} of {other}, not of {body}")
     for name in constraints.entities:
         checks += 1
         # "Xenoblade Chronicles: Definitive Edition" for "Xenoblade Chronicles 2", the NFL Players

@@ -1,0 +1,79 @@
+"""Offices and the bodies they belong to: "Who is the president of the NFL?" asks for the NFL's
+president, so "Las Vegas Raiders president Sandra Douglass Morgan" does not answer it, even in a
+sentence that names the NFL elsewhere. A sentence whose every mention of the office belongs to another
+body (named before it, "Raiders president", or after it, "president of the Raiders") is about that
+body's office; one that names the asked body with the office, or the office alone, may answer.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.answering.places import country_of
+
+ROLES = (
+    "president|ceo|chief executive|chairman|chairwoman|chair|director|coach|manager|head|leader|founder|"
+    "owner|governor|mayor|secretary general|spokesperson|spokesman|spokeswoman|captain"
+)
+_ROLE = re.compile(rf"\b(?:{ROLES})\b", re.IGNORECASE)
+_NAME_RUN = r"[A-Z][\w.&'’-]*(?:\s+[A-Z][\w.&'’-]*)*"
+_BEFORE = re.compile(rf"({_NAME_RUN})(?:['’]s)?\s+$")
+_AFTER = re.compile(rf"\s+of\s+(?:the\s+)?({_NAME_RUN})")
+# Words that open a run of capitals without naming a body: "The president", "Former Google CEO".
+_OPENERS = frozenset("the a an its his her their former then new acting interim vice deputy ex".split())
+
+
+def asked_roles(question: str, names: list[str]) -> list[tuple[str, str]]:
+    """(office, body) pairs the question asks about: "the president of the NFL", "Nintendo's CEO",
+    "the Google CEO"."""
+    pairs = []
+    for name in names:
+        named_with_office = re.fullmatch(rf"({ROLES})\s+of\s+(?:the\s+)?(.+)", name, re.IGNORECASE)
+        if named_with_office:  # "CEO of Lego" read as one name
+            pairs.append((named_with_office.group(1).lower(), named_with_office.group(2)))
+            continue
+        body = re.escape(name)
+        pattern = rf"\b({ROLES})\s+of\s+(?:the\s+)?{body}\b|\b{body}(?:['’]s)?\s+({ROLES})\b"
+        office = re.search(pattern, question, re.IGNORECASE)
+        if office:
+            pairs.append(((office.group(1) or office.group(2)).lower(), name))
+    return pairs
+
+
+def office_elsewhere(office: str, body: str, sentence: str) -> str:
+    """The other body whose office the sentence names, when it names the office only as another
+    body's; "" when any mention is the asked body's or stands alone."""
+    other = ""
+    for mention in _ROLE.finditer(sentence):
+        if mention.group(0).lower() != office:
+            continue
+        holder = _holder(sentence, mention.start(), mention.end())
+        if country_of(holder) and not country_of(body):
+            holder = ""  # "Australian director Justin Kurzel": a nationality, not another body
+        if not holder or _same_body(holder, body):
+            return ""
+        other = other or holder
+    return other
+
+
+def _holder(sentence: str, start: int, end: int) -> str:
+    after = _AFTER.match(sentence, end)
+    if after:
+        return after.group(1)
+    before = _BEFORE.search(sentence[max(0, start - 80) : start])
+    words = before.group(1).split() if before else []
+    while words and words[0].lower() in _OPENERS:
+        words.pop(0)
+    return " ".join(words)
+
+
+def _same_body(holder: str, body: str) -> bool:
+    """ "FIFA" for FIFA, "the LEGO Group" for Lego, "U.S." for the United States, "National Football
+    League" for the NFL."""
+    if body.lower() in holder.lower() or holder.lower() in body.lower():
+        return True
+    initials = "".join(word[0] for word in holder.split() if word[0].isupper())
+    if initials == body.replace(".", ""):
+        return True
+    country = country_of(body)
+    return country is not None and country is country_of(holder)
