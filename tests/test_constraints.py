@@ -228,17 +228,21 @@ def test_a_name_of_several_words_is_mentioned_with_two_of_them_side_by_side(name
     ("question", "sentence", "conflict"),
     [
         ("Who is the president of the NFL?", "Las Vegas Raiders president Sandra Morgan backs the NFL.",
-         "about the president of Las Vegas Raiders, not of NFL"),
+         "about the president of Las Vegas Raiders, not the president of NFL"),
         ("Who is the director of the Avatar movie?", "Titanic director James Cameron returns.",
-         "about the director of Titanic, not of Avatar"),
+         "about the director of Titanic, not the director of Avatar"),
         ("Who is the president of the NFL?", "NFL president Roger Goodell spoke.", ""),
         ("Who is the president of the NFL?", "The president of the National Football League spoke.", ""),
         ("Who is the CEO of Lego in 2021?", "Christiansen, CEO of the LEGO Group, spoke in 2021.", ""),
         ("Who is the president of the United States?", "U.S. President Joe Biden spoke.", ""),
         ("Who is the president of the NFL?", "The president spoke for the NFL.", ""),  # the office alone
         ("Who is the director of the Avatar movie?", "Canadian director James Cameron spoke.", ""),
+        ("Who is the president of the FIFA?", "Sepp Blatter, the former president of FIFA, spoke.",
+         "about a former president, not the president of FIFA"),
+        ("Who is the CEO of Google in 2021?", "Ex-CEO Eric Schmidt and CEO Sundar Pichai met.", ""),
+        ("Who was the president of FIFA in 2010?", "Sepp Blatter, the former president of FIFA, spoke.", ""),
         ("Who is the president of France?", "American President Joe Biden spoke.",
-         "about the president of American, not of France"),
+         "about the president of American, not the president of France"),
     ],
 )  # fmt: skip
 def test_an_office_of_another_body_conflicts(question, sentence, conflict):

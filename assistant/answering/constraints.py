@@ -93,7 +93,7 @@ class Constraints:
     time: TimeResolution | None = None
     premiere: bool = False  # asks when a season starts: a later episode's date is not that
     ordinals: tuple[tuple[str, str], ...] = ()  # ("92", "academy"): the 93rd Academy Awards are others
-    offices: tuple[tuple[str, str], ...] = ()  # ("president", "NFL"): the Raiders' president is another's
+    offices: tuple[tuple[str, str, bool], ...] = ()  # ("president", "NFL", held now: "who is")
 
     @property
     def empty(self) -> bool:
@@ -236,9 +236,9 @@ def check(constraints: Constraints, sentence: str, context: PassageContext) -> V
         _check_premiere(sentence, verdict)
     for number, named in constraints.ordinals:
         _check_ordinal(number, named, sentence, verdict)
-    for office, body in constraints.offices:
-        if other := office_elsewhere(office, body, sentence):
-            verdict.conflicts.append(f"about the {office} of {other}, not of {body}")
+    for office, body, now in constraints.offices:
+        if other := office_elsewhere(office, body, now, sentence):
+            verdict.conflicts.append(f"about {other}, not the {office} of {body}")
     for name in constraints.entities:
         checks += 1
         # "Xenoblade Chronicles: Definitive Edition" for "Xenoblade Chronicles 2", the NFL Players

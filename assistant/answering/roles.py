@@ -2,7 +2,9 @@
 president, so "Las Vegas Raiders president Sandra Douglass Morgan" does not answer it, even in a
 sentence that names the NFL elsewhere. A sentence whose every mention of the office belongs to another
 body (named before it, "Raiders president", or after it, "president of the Raiders") is about that
-body's office; one that names the asked body with the office, or the office alone, may answer.
+body's office; one that names the asked body with the office, or the office alone, may answer. Asked
+who holds it now ("Who is ..."), a sentence naming only a former holder ("Sepp Blatter, the former
+president of FIFA") does not answer either.
 """
 
 from __future__ import annotations
@@ -19,40 +21,47 @@ _ROLE = re.compile(rf"\b(?:{ROLES})\b", re.IGNORECASE)
 _NAME_RUN = r"[A-Z][\w.&'’-]*(?:\s+[A-Z][\w.&'’-]*)*"
 _BEFORE = re.compile(rf"({_NAME_RUN})(?:['’]s)?\s+$")
 _AFTER = re.compile(rf"\s+of\s+(?:the\s+)?({_NAME_RUN})")
+_FORMER = re.compile(r"\b(?:former|ex-?|then-?|onetime|one-time|previous|past|late)\s*$", re.IGNORECASE)
+_NOW = re.compile(r"\bwho(?:\s+is|['’]s)\b", re.IGNORECASE)  # asks who holds it now
 # Words that open a run of capitals without naming a body: "The president", "Former Google CEO".
 _OPENERS = frozenset("the a an its his her their former then new acting interim vice deputy ex".split())
 
 
-def asked_roles(question: str, names: list[str]) -> list[tuple[str, str]]:
-    """(office, body) pairs the question asks about: "the president of the NFL", "Nintendo's CEO",
-    "the Google CEO"."""
+def asked_roles(question: str, names: list[str]) -> list[tuple[str, str, bool]]:
+    """(office, body, held now) for each office the question asks about: "the president of the NFL",
+    "Nintendo's CEO", "the Google CEO"; held now when it asks "who is"."""
+    now = bool(_NOW.search(question))
     pairs = []
     for name in names:
         named_with_office = re.fullmatch(rf"({ROLES})\s+of\s+(?:the\s+)?(.+)", name, re.IGNORECASE)
         if named_with_office:  # "CEO of Lego" read as one name
-            pairs.append((named_with_office.group(1).lower(), named_with_office.group(2)))
+            pairs.append((named_with_office.group(1).lower(), named_with_office.group(2), now))
             continue
         body = re.escape(name)
         pattern = rf"\b({ROLES})\s+of\s+(?:the\s+)?{body}\b|\b{body}(?:['’]s)?\s+({ROLES})\b"
         office = re.search(pattern, question, re.IGNORECASE)
         if office:
-            pairs.append(((office.group(1) or office.group(2)).lower(), name))
+            pairs.append(((office.group(1) or office.group(2)).lower(), name, now))
     return pairs
 
 
-def office_elsewhere(office: str, body: str, sentence: str) -> str:
-    """The other body whose office the sentence names, when it names the office only as another
-    body's; "" when any mention is the asked body's or stands alone."""
+def office_elsewhere(office: str, body: str, now: bool, sentence: str) -> str:
+    """What the sentence names instead of the asked office ("the president of Las Vegas Raiders",
+    "a former president"), when every mention of the office is another body's or, asked who holds it
+    now, a former holder's; "" when any mention is the asked body's or stands alone."""
     other = ""
     for mention in _ROLE.finditer(sentence):
         if mention.group(0).lower() != office:
+            continue
+        if now and _FORMER.search(sentence[max(0, mention.start() - 30) : mention.start()]):
+            other = other or f"a former {office}"
             continue
         holder = _holder(sentence, mention.start(), mention.end())
         if country_of(holder) and not country_of(body):
             holder = ""  # "Australian director Justin Kurzel": a nationality, not another body
         if not holder or _same_body(holder, body):
             return ""
-        other = other or holder
+        other = other or f"the {office} of {holder}"
     return other
 
 
