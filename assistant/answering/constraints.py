@@ -133,13 +133,14 @@ def analyse(question: str, today: dt.date | None = None) -> Constraints:
     text = QUOTED.sub(lambda m: m.group(0).replace("?", ""), question)
     years = tuple(dict.fromkeys(int(y) for y in YEAR.findall(text) if int(y) <= today.year + 5))
     quarters = tuple(dict.fromkeys(quarter_of(m) for m in QUARTER.finditer(text)))
+    # "92nd Academy": its number is an edition to find, and the name after it tells another edition
+    ordinals = tuple(dict.fromkeys((m.group(1), m.group(2).lower()) for m in ORDINAL_EDITION.finditer(text)))
     editions = tuple(
         dict.fromkeys(
             [(m.group(1).lower(), arabic(m.group(2))) for m in EDITION.finditer(text)]
-            + [("th", m.group(1)) for m in ORDINAL_EDITION.finditer(text)]
+            + [("th", number) for number, _ in ordinals]
         )
     )
-    ordinals = tuple(dict.fromkeys((m.group(1), m.group(2).lower()) for m in ORDINAL_EDITION.finditer(text)))
     time = _relative_time(question, today)
     if time and not years and time.since[:4] == time.until[:4] and time.since[5:] == "01-01":
         years = (int(time.since[:4]),)  # "this year" pins the year like "in 2026" does
