@@ -67,6 +67,23 @@ REPORTS = {
         "The Crown season 4",
         "Season 4 of The Crown premieres on Netflix on November 15, 2020, and introduces Diana.",
     ),
+    "harbor-quest-preview.txt": (
+        "2017-04-13",
+        "Harbor Quest 2 dated",
+        "Harbor Quest 2 release date slated for July, the studio told fans at its spring showcase.",
+    ),
+    "harbor-quest-review.txt": (
+        "2017-08-02",
+        "Harbor Quest 2 review",
+        "Harbor Quest 2 is a puzzle game for the Switch. It was released on July 21, 2017, to warm "
+        "reviews from players and critics.",
+    ),
+    "harbor-quest-series.txt": (
+        "2022-04-26",
+        "The Harbor Quest series",
+        "Harbor Quest 1 on the Wii U released in 2015 is still played online, and Harbor Quest 2 has "
+        "its own crowd.",
+    ),
 }
 
 
@@ -122,6 +139,13 @@ def test_a_year_no_report_covers_is_refused_with_the_closest_passage(news):
     assert body["constraints"] == ["2022", "Nobel Prize in Literature"]
     later = news.ask("Who won the women's singles Wimbledon in 2024?")
     assert later.refused and "not 2024" in later.closest["mismatch"]
+
+
+def test_a_release_date_is_quoted_where_it_is_stated_in_full_and_for_the_asked_title(news):
+    answer = news.ask("When was Harbor Quest 2 released?")
+    assert not answer.refused
+    assert "July 21, 2017" in answer.citations[0].quote, "the full date first, not 'slated for July'"
+    assert "2015" not in answer.answer, "that is Harbor Quest 1"
 
 
 def test_the_asked_relation_must_be_there(news):

@@ -3,6 +3,7 @@
 import pytest
 
 from assistant.answering.candidates import candidates
+from assistant.answering.dates import PLANNED_WEIGHT
 from assistant.answering.grounding import (
     Sentence,
     new_person_names,
@@ -135,3 +136,36 @@ def test_a_search_snippet_is_split_where_it_joins_cuts_of_a_page():
         "Daniel Kaluuya was nominated for best actor ... and more.",  # the date stays with the first cut
         "He paused ... then went on.",  # an ellipsis inside a sentence is not a join
     ]
+
+
+def dates_held(question: str, sentence: str) -> dict[str, float]:
+    """The dates a sentence offers as the answer, by patterns alone, with their weights."""
+    found = candidates(
+        question_kind(question), [Sentence(0, 0, len(sentence), sentence)], question, question, None
+    )
+    return dict(found[0])
+
+
+def test_a_date_given_as_a_guess_answers_nothing_and_a_plan_less_surely_what_happened():
+    guess = "We'll most likely be able to stream season 4 in late fall 2020, probably before Christmas."
+    assert dates_held("When does season 4 premiere?", guess) == {}
+    diablo = "Diablo 3 was released May 2012, Diablo 4 might be a 2022 game."
+    held = dates_held("When was Diablo 3 released?", diablo)
+    assert held and not any("2022" in date for date in held)
+    plan = "The 77th Golden Globe Awards will take place on 5 January 2020 in Los Angeles."
+    fact = "The 77th Golden Globe Awards took place on 5 January 2020 in Los Angeles."
+    past = "When did the 77th Golden Globe Awards take place?"
+    ahead = "When do the 77th Golden Globe Awards take place?"
+    day = "5 January 2020"
+    assert dates_held(past, plan)[day] == pytest.approx(PLANNED_WEIGHT * dates_held(ahead, plan)[day])
+    assert dates_held(past, fact)[day] == pytest.approx(dates_held(ahead, fact)[day])
+
+
+def test_a_date_in_a_clause_about_another_title_of_the_series_is_no_answer():
+    sentence = (
+        "Google announced the Pixel 4a 5G and Pixel 5 in October 2020, adding the Pixel 5a 5G to the "
+        "mix in August 2021."
+    )
+    held = " ".join(dates_held("When was Pixel 5a announced?", sentence))
+    assert "2021" in held and "October" not in held and "2020" not in held
+    assert "October" in " ".join(dates_held("When was Pixel 5 announced?", sentence))

@@ -5,14 +5,26 @@ Sentences in, (candidate, weight) pairs out. "Who" wants a person or organisatio
 "where" a place or venue, "how much" an amount, "which film" a named thing: typed by spaCy's entity
 recogniser (`entities.py`) with patterns beside it. A candidate weighs more when it is of the surest
 type for the question, states a full date, stands next to the question's words, and, for "who won",
-stands on the asked side of the result.
+stands on the asked side of the result. A date given as a guess ("most likely in late fall") is no
+candidate, nor is one in a clause about another title of the asked series ("Splatoon 1 ... released
+in 2015" for Splatoon 2); a date given as a plan ("slated for July") weighs less when the question
+asks what happened.
 """
 
 from __future__ import annotations
 
 import re
 
-from assistant.answering.dates import DATELINE, FULL_DATE, MONTH_NAMES, YEAR_WORD
+from assistant.answering.dates import (
+    DATELINE,
+    FULL_DATE,
+    MONTH_NAMES,
+    PAST_WHEN,
+    YEAR_WORD,
+    certainty,
+    clause_end,
+    clause_start,
+)
 from assistant.answering.entities import EntityRecognizer
 from assistant.answering.grounding import (
     _AGE,
@@ -26,7 +38,7 @@ from assistant.answering.grounding import (
     new_person_names,
     terms,
 )
-from assistant.answering.names import named_things
+from assistant.answering.names import named_things, sibling_title
 
 # Words that frame a question rather than name what is asked ("what is the release date of X").
 FRAME_WORDS = frozenset(
@@ -127,6 +139,8 @@ def candidates(
     role = _result_role(question) if kind.kind in ("name", "place", "thing") else (lambda *_: 1.0)
     anchors = set(terms(question)) - FRAME_WORDS
     years = set(YEAR_WORD.findall(asked))
+    past = bool(PAST_WHEN.search(question))
+    titles = named_things(asked)
     result = []
     for sentence, entities in zip(sentences, typed, strict=True):
         text = sentence.text
@@ -169,6 +183,12 @@ def candidates(
             found = [(m.group(0), 1.0, m.start()) for m in _AGE.finditer(text, body)]
         if kind.counted and kind.counted not in text.lower():
             found = []
+        # "Splatoon 1 on the Wii U released in 2015" does not date Splatoon 2
+        found = [(c, w, start) for c, w, start in found if not _about_sibling(text, start, len(c), titles)]
+        if kind.kind == "date":
+            # "slated for July" does not say when it came out, "most likely in late fall" nothing
+            found = [(c, w * certainty(text, start, past=past), start) for c, w, start in found]
+            found = [(c, w, start) for c, w, start in found if w > 0]
         if kind.kind == "date" and years and any(_other_year(c, years) for c, _, _ in found):
             # "the 2021 draft" is not on a day of 2020, nor on the weekday named with it
             found = [(c, w, start) for c, w, start in found if set(YEAR_WORD.findall(c)) & years]
@@ -197,6 +217,13 @@ def _result_role(question: str):
         return ROLE_WEIGHT if winner != wants_loser else 1 - ROLE_WEIGHT / 3
 
     return weight
+
+
+def _about_sibling(text: str, start: int, length: int, titles: list[str]) -> bool:
+    """Is the candidate in a clause that names another title of an asked numbered series, and not
+    the asked title itself?"""
+    clause = text[clause_start(text, start) : clause_end(text, start + length)]
+    return any(sibling_title(title, clause) for title in titles)
 
 
 def _typed_as_other(start: int, length: int, entities) -> bool:

@@ -45,6 +45,53 @@ ORDINAL_WORDS = (
 )
 
 
+# A date given as a plan ("slated for July", "will arrive on December 6th", "set to launch in May"),
+# which answers when something is to happen but not when it happened ...
+PLANNED = re.compile(
+    r"\b(?:will|won['’]t|shall|slated|scheduled|set to|due (?:to|out|for|in|on)|planned|planning|"
+    r"plans? to|aims? to|expected|expects?|tipped|target(?:s|ed|ing)?)\b|['’]ll\b",
+    re.IGNORECASE,
+)
+# ... and a date given as a guess ("most likely in late fall 2020", "might be a 2022 game"), which
+# answers neither
+GUESSED = re.compile(
+    r"\b(?:likely|probably|possibly|perhaps|maybe|could|might|may (?:be|have|come|arrive|launch|"
+    r"release|debut|premiere|land)|rumou?r\w*|speculat\w*|predict\w*|guess\w*|hop(?:e|es|ing) (?:to|for))\b",
+    re.IGNORECASE,
+)
+CLAUSE_BREAK = re.compile(r"[,;(—–]|\.\.\.|…|\b(?:and|but|while|whereas)\b")
+# "When was it released?", "What year did it open?": asks what happened, not what is planned
+PAST_WHEN = re.compile(
+    r"\b(?:when|what (?:date|day|year|month|time))\s+(?:was|were|did|had)\b", re.IGNORECASE
+)
+
+
+def clause_start(text: str, start: int) -> int:
+    """Where the clause holding offset `start` begins: after the last comma, semicolon, dash,
+    ellipsis or conjunction before it."""
+    breaks = list(CLAUSE_BREAK.finditer(text, 0, max(start, 0)))
+    return breaks[-1].end() if breaks else 0
+
+
+def clause_end(text: str, end: int) -> int:
+    """Where the clause holding offset `end` ends."""
+    found = CLAUSE_BREAK.search(text, end)
+    return found.start() if found else len(text)
+
+
+PLANNED_WEIGHT = 0.5  # a plan most often came true, but a statement of what happened is surer
+
+
+def certainty(text: str, start: int, *, past: bool) -> float:
+    """How surely the date at `start` of `text` says when it happened: 0 when it is given as a
+    guess, PLANNED_WEIGHT when as a plan and the question asks what happened, else 1. Read in the
+    words before the date, back to the start of its clause."""
+    clause = text[clause_start(text, start) : max(start, 0)]
+    if GUESSED.search(clause):
+        return 0.0
+    return PLANNED_WEIGHT if past and PLANNED.search(clause) else 1.0
+
+
 def strip_dateline(sentence: str) -> str:
     match = DATELINE.match(sentence)
     return sentence[match.end() :] if match else sentence

@@ -16,7 +16,8 @@ and the IDF-weighted share of the question's words it holds), then held to what 
   is never the answer.
 
 When several passages offer answers of the asked kind, each candidate gathers the scores of the
-passages holding it and the best-supported one is quoted. The answer is refused below the
+passages holding it and the best-supported one is quoted, first from a sentence that states it in
+full ("July 21, 2017" rather than "July"). The answer is refused below the
 confidence threshold; when the best sentence failed only a constraint, the refusal carries it as
 the "closest passage" with the mismatch in words.
 """
@@ -230,6 +231,9 @@ def choose(
         # nothing says the answer is about the asked year: the nearest miss, not an answer
         return Choice(scored, vectors, [], 0.0, closest=ranked[0], constraints=constraints)
     best = scored[ranked[0]]
+    # the answer quoted in full comes first ("released on July 21, 2017" before "slated for July");
+    # the confidence stays that of the best sentence giving it in any form
+    ranked.sort(key=lambda i: not _states_in_full(scored[i], answer))
     confidence = best.score + CONSTRAINT_EVIDENCE * best.verdict.matched
     if kind.kind != "any":
         confidence += KIND_EVIDENCE + AGREEMENT_EVIDENCE * min(agreeing - 1, 2)
@@ -336,6 +340,11 @@ def _rank_key(item: Scored, answer: str = "") -> tuple[float, float]:
     key = answer_key(answer)
     weight = max((w for c, w in item.answers if key and key in answer_key(c)), default=0.0)
     return (item.score + CONSTRAINT_EVIDENCE * item.verdict.matched + KIND_EVIDENCE * weight, item.semantic)
+
+
+def _states_in_full(item: Scored, answer: str) -> bool:
+    key = answer_key(answer)
+    return any(answer_key(c) == key for c, _ in item.answers)
 
 
 def _relation_terms(question: str) -> set[str]:
