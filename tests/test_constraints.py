@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from assistant.answering.constraints import analyse, check, passage_context
-from assistant.answering.names import mentions, named_things
+from assistant.answering.names import as_written, mentions, named_things
 
 TODAY = dt.date(2026, 11, 28)
 
@@ -248,3 +248,20 @@ def test_a_name_of_several_words_is_mentioned_with_two_of_them_side_by_side(name
 def test_an_office_of_another_body_conflicts(question, sentence, conflict):
     verdict = check(analyse(question, TODAY), sentence, context(sentence))
     assert verdict.conflicts == ([conflict] if conflict else [])
+
+
+def test_a_name_typed_in_lower_case_is_read_as_the_passages_write_it():
+    passages = (
+        "A soundtrack used in Xenoblade Chronicles 2 came out later. Xenoblade Chronicles 2 "
+        "Release Date: December 1. The release date was kept."
+    )
+    question = as_written("when was xenoblade chronicles 2 released? what is its release date?", passages)
+    assert question == "when was Xenoblade Chronicles 2 released? what is its release date?"
+    assert named_things(question) == ["Xenoblade Chronicles 2"]
+    for headline in (
+        "Splatoon 2 Release Date Confirmed. Nintendo set the Release Date, and the release date stands.",
+        "Splatoon 2\nRelease Date: July 21. More to come.",
+    ):
+        assert as_written("what is the release date?", headline) == "what is the release date?", (
+            "a headline's Title Case is no name"
+        )

@@ -52,7 +52,7 @@ from assistant.answering.grounding import (
     tidy,
     unknown_names,
 )
-from assistant.answering.names import named_things
+from assistant.answering.names import as_written, named_things
 from assistant.answering.relations import asked_relations, states
 from assistant.config import Settings
 from assistant.library.embeddings import Embedder
@@ -133,6 +133,9 @@ def score_sentences(
     lose as much.
     """
     sentences = passage_sentences(passages)
+    # names typed in lower case are read as the passages write them
+    written = " ".join(p.node.get_content() for p in passages)
+    question, query = as_written(question, written), as_written(query, written)
     constraints = analyse(query, today)
     if not sentences:
         return [], np.zeros((0, embedder.dimension)), constraints

@@ -65,6 +65,38 @@ def named_things(question: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def as_written(question: str, text: str) -> str:
+    """The question with the names it types in lower case written as `text` writes them:
+    "when was xenoblade chronicles 2 released?" asks about "Xenoblade Chronicles 2" when the
+    passages write it so. A run of two or more of the question's words counts as a name when `text`
+    capitalises each of its words in running text, after a word in lower case, and writes one of
+    them nowhere in lower case: a headline's Title Case ("Release Date: June 19") is no name."""
+    words = list(re.finditer(r"[\w'’-]+", question))
+    lowered = {w.lower() for w in re.findall(r"\b[a-z][\w'’-]*", text)}
+    written = question
+    taken: set[int] = set()
+    for size in range(min(4, len(words)), 1, -1):
+        for first in range(len(words) - size + 1):
+            run = words[first : first + size]
+            span = set(range(first, first + size))
+            letters = [w.group(0) for w in run if w.group(0)[0].isalpha()]
+            if span & taken or len(letters) < 2 or any(not w[0].islower() for w in letters):
+                continue
+            if run[0].group(0) in STOPWORDS or run[-1].group(0) in STOPWORDS:
+                continue
+            phrase = question[run[0].start() : run[-1].end()]
+            words_of_run = r"\s+".join(re.escape(w.group(0)) for w in run)
+            pattern = rf"\b(?-i:[a-z][\w'’-]*)\s+({words_of_run})\b"
+            for found in re.finditer(pattern, text, re.IGNORECASE):
+                shown = found.group(1)
+                capitals = [w for w in shown.split() if w[0].isalpha()]
+                if all(w[0].isupper() for w in capitals) and any(w.lower() not in lowered for w in capitals):
+                    written = written.replace(phrase, shown, 1)
+                    taken |= span
+                    break
+    return written
+
+
 def name_tokens(name: str) -> tuple[set[str], set[str]]:
     """(phrases that must all appear, words of which half must appear): numbers and codes such as
     "5a" or "II" tell editions and models apart, so they are required together with the word before

@@ -12,6 +12,14 @@ from collections.abc import Iterable, Sequence
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = str.maketrans({c: " " for c in string.punctuation + "’‘“”–—"})
 _MARKER = re.compile(r"\[(\d+)\]")
+_MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
+_MONTH = r"(?P<{}>(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)\.?"
+_DAY = r"(?P<{}>\d{{1,2}})(?:st|nd|rd|th)?"
+_FULL_DATE = re.compile(
+    rf"\b(?:{_MONTH.format('m1')}\s+{_DAY.format('d1')},?\s+(?:of\s+)?"
+    rf"|{_DAY.format('d2')}\s+(?:of\s+)?{_MONTH.format('m2')},?\s+)(?P<y>(?:1[5-9]|20)\d\d)\b",
+    re.IGNORECASE,
+)
 
 
 # --- text ---------------------------------------------------------------------------------------
@@ -20,6 +28,20 @@ _MARKER = re.compile(r"\[(\d+)\]")
 def normalize_answer(text: str) -> str:
     """SQuAD-style: lower case, punctuation and articles removed, whitespace collapsed."""
     return " ".join(_ARTICLES.sub(" ", text.lower().translate(_PUNCTUATION)).split())
+
+
+def same_dates(text: str) -> str:
+    """Full dates written as year, month and day ("November 21 of 1998", "21st Nov. 1998" and
+    "Nov 21, 1998" are all 1998-11-21); other text unchanged."""
+
+    def iso(match: re.Match) -> str:
+        month = (match.group("m1") or match.group("m2"))[:3].lower()
+        day = int(match.group("d1") or match.group("d2"))
+        if month not in _MONTHS or not 1 <= day <= 31:
+            return match.group(0)
+        return f"{match.group('y')}-{_MONTHS.index(month) + 1:02d}-{day:02d}"
+
+    return _FULL_DATE.sub(iso, text)
 
 
 def contains(haystack: str, needle: str) -> bool:
@@ -115,8 +137,10 @@ def beir_mrr(qrels: dict[str, int], scores: dict[str, float], k: int = 10) -> fl
 
 
 def answer_match(answer: str, acceptable: Iterable[str]) -> bool:
-    """Does an acceptable answer appear in the answer, after normalising case, punctuation, articles?"""
-    return any(contains(answer, a) for a in acceptable)
+    """Does an acceptable answer appear in the answer, after normalising case, punctuation, articles
+    and the way full dates are written?"""
+    dated = same_dates(answer)
+    return any(contains(answer, a) or contains(dated, same_dates(a)) for a in acceptable)
 
 
 def token_f1(prediction: str, truth: str) -> float:
