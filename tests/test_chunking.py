@@ -1,7 +1,7 @@
 import pytest
 from conftest import SEED_DOC_ID, SEEDS
 
-from assistant.library.chunking import count_tokens, find_sections, split_article
+from assistant.library.chunking import count_tokens, find_sections, sentence_spans, split_article
 from assistant.library.corpus import Article, FoundFile, read_article
 
 SEED_SECTIONS = [
@@ -82,3 +82,14 @@ def test_embedding_sees_title_and_section_but_not_bookkeeping(seed_article):
     assert "section: Unconventional Absence" in embedded
     assert seed_article.title in embedded
     assert "content_hash" not in embedded and "start_char" not in embedded
+
+
+def test_a_number_sign_ends_no_sentence():
+    text = "Barty stays the year-end No. 1 in singles. Nadal was No. 2. He said so.\nNo.\n3 is next."
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "Barty stays the year-end No. 1 in singles.",
+        "Nadal was No. 2.",
+        "He said so.",
+        "No.",
+        "3 is next.",
+    ], "but a line break still does"

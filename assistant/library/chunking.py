@@ -45,6 +45,9 @@ def count_tokens(text: str) -> int:
     return len(_encoding().encode(text, disallowed_special=()))
 
 
+_NUMBER_SIGN = re.compile(r"\b[Nn]os?\.$")  # "No." before a number ends no sentence
+
+
 @functools.cache
 def _sentence_tokenizer():
     from nltk.tokenize.punkt import PunktTokenizer
@@ -58,8 +61,18 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     spans = []
     for line in re.finditer(r"[^\n]+", text[start:end]):
         base = start + line.start()
+        pieces: list[tuple[int, int]] = []
         for s, e in _sentence_tokenizer().span_tokenize(line.group()):
-            spans.append((base + s, base + e))
+            previous = pieces[-1][1] if pieces else 0
+            if (
+                pieces
+                and _NUMBER_SIGN.search(line.group(), max(0, previous - 5), previous)
+                and line.group()[s].isdigit()
+            ):
+                pieces[-1] = (pieces[-1][0], e)  # "the year-end No. 1 in singles" is one sentence
+            else:
+                pieces.append((s, e))
+        spans.extend((base + s, base + e) for s, e in pieces)
     return spans
 
 
