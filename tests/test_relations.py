@@ -1,5 +1,6 @@
-"""The relations words can tell: a sentence answers "who won", "who bought", "who founded" or "who
-died" only if it states that relation in some form."""
+"""The relations words can tell: a sentence answers "who won", "who bought", "who founded", "who
+died", "when was it released" or "when was it announced" only if it states that relation in some
+form."""
 
 import pytest
 
@@ -28,6 +29,16 @@ from assistant.answering.relations import asked_relations, states
             "Who founded OpenAI?",
             "OpenAI was co-founded by Sam Altman and Elon Musk.",
             "OpenAI is led by Sam Altman.",
+        ),
+        (
+            "When was Breath of the Wild released?",
+            "Breath of the Wild came out on the Switch on March 3, 2017.",
+            "Breath of the Wild was officially announced in a Wii U Direct on January 23, 2013.",
+        ),
+        (
+            "When was the Pixel 6 announced?",
+            "Google officially revealed the Pixel 6 at its fall event on October 19, 2021.",
+            "The Pixel 6 went on sale in stores on October 28, 2021.",
         ),
     ],
 )

@@ -1,5 +1,6 @@
 """The relation a question asks about, for the few relations news asks most and words alone can tell:
-who won (a contest's outcome), who came second, who bought what, who founded what, who died.
+who won (a contest's outcome), who came second, who bought what, who founded what, who died, when
+something came out and when it was announced ("announced on January 23" does not say when it came out).
 
 A sentence answers such a question only if it states that relation in some form: "Halep beat
 Williams" or "the 2019 champion" state an outcome, "Serena Williams and Johanna Konta meet in the
@@ -67,7 +68,24 @@ DEATH = Relation(
     _words(r"died|dies?|death|killed|passed away"),
     _words(r"died|dies|dead|death|killed|passed away|obituary|late|funeral"),
 )
-RELATIONS = (OUTCOME, LOSS, ACQUISITION, FOUNDING, DEATH)
+RELEASE = Relation(
+    "release",
+    _words(r"released?|release date|come out|came out|launch(?:ed)?|launch date|hit (?:shelves|stores)"),
+    _words(
+        r"releas\w*|launch\w*|came out|comes? out|out now|arriv\w*|debut\w*|available|availability|"
+        r"hits?|hit (?:shelves|stores)|on sale|in stores|ship(?:s|ped|ping)?|drops?|dropped|premier\w*|"
+        r"air(?:s|ed)?|opened|opens|published|issued|rolled out|rolls out"
+    ),
+)
+ANNOUNCEMENT = Relation(
+    "announcement",
+    _words(r"announced|unveiled|revealed"),
+    _words(
+        r"announc\w*|unveil\w*|reveal\w*|introduc\w*|launch\w*|debut\w*|present\w*|show(?:ed|n|s)? off|"
+        r"showcas\w*|confirm\w*|official|officially|teas\w*|event"
+    ),
+)
+RELATIONS = (OUTCOME, LOSS, ACQUISITION, FOUNDING, DEATH, RELEASE, ANNOUNCEMENT)
 _FUTURE_QUESTION = _words(r"will|would|could|might|going to|expected to|favou?rites?")
 
 
