@@ -243,6 +243,10 @@ def test_a_name_of_several_words_is_mentioned_with_two_of_them_side_by_side(name
         ("Who was the president of FIFA in 2010?", "Sepp Blatter, the former president of FIFA, spoke.", ""),
         ("Who is the president of France?", "American President Joe Biden spoke.",
          "about the president of American, not the president of France"),
+        ("Who is the president of the FIFA?", "Webb and Warner, presidents of CONCACAF, met in Zurich.",
+         "about the president of CONCACAF, not the president of FIFA"),
+        ("Who is the CEO of Meta?", "Metaverse Group CEO Ann Lee spoke.",
+         "about the ceo of Metaverse Group, not the ceo of Meta"),
     ],
 )  # fmt: skip
 def test_an_office_of_another_body_conflicts(question, sentence, conflict):

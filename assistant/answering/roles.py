@@ -17,7 +17,7 @@ ROLES = (
     "president|ceo|chief executive|chairman|chairwoman|chair|director|coach|manager|head|leader|founder|"
     "owner|governor|mayor|secretary general|spokesperson|spokesman|spokeswoman|captain"
 )
-_ROLE = re.compile(rf"\b(?:{ROLES})\b", re.IGNORECASE)
+_ROLE = re.compile(rf"\b(?:{ROLES})(?:e?s)?\b", re.IGNORECASE)  # "presidents of CONCACAF" too
 _NAME_RUN = r"[A-Z][\w.&'’-]*(?:\s+[A-Z][\w.&'’-]*)*"
 _BEFORE = re.compile(rf"({_NAME_RUN})(?:['’]s)?\s+$")
 _AFTER = re.compile(rf"\s+of\s+(?:the\s+)?({_NAME_RUN})")
@@ -51,7 +51,7 @@ def office_elsewhere(office: str, body: str, now: bool, sentence: str) -> str:
     now, a former holder's; "" when any mention is the asked body's or stands alone."""
     other = ""
     for mention in _ROLE.finditer(sentence):
-        if mention.group(0).lower() != office:
+        if mention.group(0).lower() not in (office, f"{office}s", f"{office}es"):
             continue
         if now and _FORMER.search(sentence[max(0, mention.start() - 30) : mention.start()]):
             other = other or f"a former {office}"
@@ -79,10 +79,15 @@ def _holder(sentence: str, start: int, end: int) -> str:
 def _same_body(holder: str, body: str) -> bool:
     """ "FIFA" for FIFA, "the LEGO Group" for Lego, "U.S." for the United States, "National Football
     League" for the NFL."""
-    if body.lower() in holder.lower() or holder.lower() in body.lower():
+    if _within(body, holder) or _within(holder, body):
         return True
     initials = "".join(word[0] for word in holder.split() if word[0].isupper())
     if initials == body.replace(".", ""):
         return True
     country = country_of(body)
     return country is not None and country is country_of(holder)
+
+
+def _within(part: str, name: str) -> bool:
+    """Is `part` a run of whole words of `name` ("LEGO" of "the LEGO Group"; "US" is not of "Russia")?"""
+    return bool(re.search(rf"(?<!\w){re.escape(part)}(?!\w)", name, re.IGNORECASE))
