@@ -169,3 +169,22 @@ def test_a_date_in_a_clause_about_another_title_of_the_series_is_no_answer():
     held = " ".join(dates_held("When was Pixel 5a announced?", sentence))
     assert "2021" in held and "October" not in held and "2020" not in held
     assert "October" in " ".join(dates_held("When was Pixel 5 announced?", sentence))
+
+
+def test_a_name_credited_with_another_part_of_a_film_is_no_answer():
+    from assistant.answering.entities import EntityRecognizer
+
+    sentence = (
+        "The 1998 movie, directed by Tony Bancroft and Barry Cook, was starring Jackie Chan and Eddie Murphy."
+    )
+    names = lambda q: set(dict(candidates(  # noqa: E731
+        question_kind(q), [Sentence(0, 0, len(sentence), sentence)], q, q, EntityRecognizer()
+    )[0]))  # fmt: skip
+    assert names("Who is starring as Mulan in the movie?") == {"Jackie Chan", "Eddie Murphy"}
+    assert names("Who directed the movie?") == {"Tony Bancroft", "Barry Cook"}
+
+
+def test_a_date_of_a_software_version_does_not_date_the_game():
+    sentence = "2.0.0 (Released September 13, 2018) adds the Expansion Pass story to Xenoblade Chronicles 2."
+    assert dates_held("When was Xenoblade Chronicles 2 released?", sentence) == {}
+    assert dates_held("When was version 2.0.0 of Xenoblade Chronicles 2 released?", sentence)

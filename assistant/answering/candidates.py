@@ -7,8 +7,10 @@ recogniser (`entities.py`) with patterns beside it. A candidate weighs more when
 type for the question, states a full date, stands next to the question's words, and, for "who won",
 stands on the asked side of the result. A date given as a guess ("most likely in late fall") is no
 candidate, nor is one in a clause about another title of the asked series ("Splatoon 1 ... released
-in 2015" for Splatoon 2); a date given as a plan ("slated for July") weighs less when the question
-asks what happened.
+in 2015" for Splatoon 2), nor a date that follows a version number ("2.0.0 (Released September
+13, 2018)" dates an update), nor a name credited with another part of a film than the one asked
+("directed by Tony Bancroft" for who stars in it); a date given as a plan ("slated for July") weighs
+less when the question asks what happened.
 """
 
 from __future__ import annotations
@@ -133,8 +135,9 @@ def candidates(
     labels = KIND_LABELS.get(kind.kind, set())
     if kind.kind == "name" and not COMPETING.search(question):
         labels = labels - {"GPE", "NORP"}  # a country answers "who won", not "who said"
-    if kind.kind == "name" and _PERSON_ROLE.search(question):
-        labels = {"PERSON"}  # "who is the lead actress", "which director": a person, not a studio
+    credit = _credit_asked(question) if kind.kind in ("name", "thing") else ""
+    if kind.kind == "name" and (_PERSON_ROLE.search(question) or credit == "act"):
+        labels = {"PERSON"}  # "who is the lead actress", "who is starring": a person, not a studio
     typed = recognizer.entities([s.text for s in sentences]) if recognizer else [() for _ in sentences]
     role = _result_role(question) if kind.kind in ("name", "place", "thing") else (lambda *_: 1.0)
     anchors = set(terms(question)) - FRAME_WORDS
@@ -185,6 +188,13 @@ def candidates(
             found = []
         # "Splatoon 1 on the Wii U released in 2015" does not date Splatoon 2
         found = [(c, w, start) for c, w, start in found if not _about_sibling(text, start, len(c), titles)]
+        if credit:  # "directed by Tony Bancroft" does not answer who stars in it
+            found = [(c, w, start) for c, w, start in found if _credited(text, start) in ("", credit)]
+        if kind.kind == "date" and not _VERSION_ASKED.search(question):
+            # "2.0.0 (Released September 13, 2018)" dates an update, not the game
+            found = [
+                (c, w, start) for c, w, start in found if not _VERSION.search(text, max(0, start - 30), start)
+            ]
         if kind.kind == "date":
             # "slated for July" does not say when it came out, "most likely in late fall" nothing
             found = [(c, w * certainty(text, start, past=past), start) for c, w, start in found]
@@ -217,6 +227,38 @@ def _result_role(question: str):
         return ROLE_WEIGHT if winner != wants_loser else 1 - ROLE_WEIGHT / 3
 
     return weight
+
+
+# The credits of a film, a show or a record: who directed it is not who stars in it
+CREDITS = {
+    "direct": r"direct(?:ed|s|or|ors|ing)?|filmmaker",
+    "act": r"star(?:s|red|ring)?|play(?:s|ed|ing)?|actor|actress|cast|portray\w*",
+    "write": r"wr[io]te|written|writer|screenwriter|author|novelist",
+    "produce": r"produc(?:ed|er|ers)",
+    "compose": r"compos(?:ed|er)|score[ds]?",
+}
+_CREDIT_ASKED = {name: re.compile(rf"\b(?:{words})\b", re.IGNORECASE) for name, words in CREDITS.items()}
+# the credit that introduces a name: "directed by Tony Bancroft and", "starring", "director"
+_CREDIT_BEFORE = re.compile(
+    rf"\b(?P<credit>{'|'.join(f'(?P<{name}>{words})' for name, words in CREDITS.items())})(?:\s+by)?\s+"
+    r"(?:(?:[A-Z][\w.'’-]*\s+){1,3}(?:and|&)\s+)?$",
+)
+_VERSION = re.compile(r"\b(?:v?\d+\.\d+\.\d+|v\d+\.\d+|(?:version|update|patch)\s+\d[\d.]*)\b", re.IGNORECASE)
+_VERSION_ASKED = re.compile(r"\b(?:version|update|patch)\b", re.IGNORECASE)
+
+
+def _credit_asked(question: str) -> str:
+    """The one credit a "who" question asks for ("Who directed Titanic?": direct), or ""."""
+    asked = [name for name, pattern in _CREDIT_ASKED.items() if pattern.search(question)]
+    return asked[0] if len(asked) == 1 else ""
+
+
+def _credited(text: str, start: int) -> str:
+    """The credit named right before a name: "direct" for "directed by Tony Bancroft and Barry Cook"."""
+    found = _CREDIT_BEFORE.search(text, max(0, start - 60), start)
+    if not found:
+        return ""
+    return next(name for name in CREDITS if found.group(name))
 
 
 def _about_sibling(text: str, start: int, length: int, titles: list[str]) -> bool:
