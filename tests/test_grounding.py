@@ -188,3 +188,23 @@ def test_a_date_of_a_software_version_does_not_date_the_game():
     sentence = "2.0.0 (Released September 13, 2018) adds the Expansion Pass story to Xenoblade Chronicles 2."
     assert dates_held("When was Xenoblade Chronicles 2 released?", sentence) == {}
     assert dates_held("When was version 2.0.0 of Xenoblade Chronicles 2 released?", sentence)
+
+
+def test_a_date_of_a_plan_given_up_answers_nothing_and_a_title_number_is_no_year():
+    question = "What is the release date of Cyberpunk 2077?"
+    given_up = "Cyberpunk 2077's original release date was April 16, 2020, which was later changed."
+    assert not any("April" in date or "2020" in date for date in dates_held(question, given_up))
+    released = "CD Projekt released Cyberpunk 2077 for the PlayStation 4 on 10 December 2020."
+    assert "10 December 2020" in dates_held(question, released), "2077 is the title's number, not the year"
+
+
+def test_an_events_code_and_year_is_no_date():
+    from assistant.answering.entities import EntityRecognizer
+
+    sentence = "The date was announced during an E3 2019 trailer, with a release on 10 December 2020."
+    question = "When is the release date?"
+    held = candidates(
+        question_kind(question), [Sentence(0, 0, len(sentence), sentence)], question, question,
+        EntityRecognizer(),
+    )[0]  # fmt: skip
+    assert "E3 2019" not in dict(held) and "10 December 2020" in dict(held)

@@ -15,11 +15,13 @@ less when the question asks what happened.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from assistant.answering.dates import (
     DATELINE,
     FULL_DATE,
+    FUTURE_YEARS,
     MONTH_NAMES,
     PAST_WHEN,
     YEAR_WORD,
@@ -141,7 +143,8 @@ def candidates(
     typed = recognizer.entities([s.text for s in sentences]) if recognizer else [() for _ in sentences]
     role = _result_role(question) if kind.kind in ("name", "place", "thing") else (lambda *_: 1.0)
     anchors = set(terms(question)) - FRAME_WORDS
-    years = set(YEAR_WORD.findall(asked))
+    latest = dt.date.today().year + FUTURE_YEARS
+    years = {year for year in YEAR_WORD.findall(asked) if int(year) <= latest}  # not "Cyberpunk 2077"
     past = bool(PAST_WHEN.search(question))
     titles = named_things(asked)
     result = []
@@ -319,9 +322,11 @@ def _specificity(kind: QuestionKind, text: str) -> float:
 
 def _plausible(kind: QuestionKind, text: str) -> bool:
     """Entities the recogniser labels right but that cannot answer: "the months ahead" for "when",
-    "Secretary of State" (a title, not a name) for "who"."""
+    "Secretary of State" (a title, not a name) for "who"; and one it mislabels: "E3 2019", an
+    event's code and year, is no date."""
     if kind.kind == "date":
-        return bool(_DATE.search(text) or re.search(r"\d", text))
+        coded = re.search(r"\b(?![Qq][1-4]\b)[A-Za-z]+\d+[A-Za-z]*\b(?<!\d(?:st|nd|rd|th))", text)
+        return bool(_DATE.search(text) or re.search(r"\d", text)) and not coded
     if kind.kind in ("name", "place", "thing"):
         words = [w.lower().strip(".,'’") for w in text.split()]
         return any(w not in TITLE_WORDS and w not in STOPWORDS for w in words)

@@ -22,6 +22,8 @@ YEAR = re.compile(r"(?<![\d$.,])((?:19|20)\d\d)(?![\d,]|\.\d)")  # not in "$2019
 
 YEAR_WORD = re.compile(r"\b(?:19|20)\d\d\b")  # any year-looking word, as in "Dec 2020" or "2020-21"
 
+FUTURE_YEARS = 5  # a "year" further ahead than this is a name's number ("Cyberpunk 2077"), not a time
+
 QUARTER = re.compile(
     r"\b(?:q([1-4])|([1-4])q|(first|second|third|fourth|1st|2nd|3rd|4th) quarter)\b", re.IGNORECASE
 )
@@ -59,7 +61,15 @@ GUESSED = re.compile(
     r"release|debut|premiere|land)|rumou?r\w*|speculat\w*|predict\w*|guess\w*|hop(?:e|es|ing) (?:to|for))\b",
     re.IGNORECASE,
 )
-CLAUSE_BREAK = re.compile(r"[,;(—–]|\.\.\.|…|\b(?:and|but|while|whereas)\b")
+# ... and a date of a plan given up ("the original release date was April 16"), which answers nothing
+SUPERSEDED = re.compile(
+    r"\b(?:original|initial|first|earlier|previous|old)\s+(?:planned\s+|scheduled\s+|target\s+)?"
+    r"(?:release|launch|premiere|air|opening)?\s*date\b|\b(?:originally|initially|previously|first)\s+"
+    r"(?:planned|scheduled|slated|set|due|expected|targeted|intended)\b|\bwas supposed to\b|"
+    r"\b(?:delayed|postponed|pushed back|moved) from\b",
+    re.IGNORECASE,
+)
+CLAUSE_BREAK = re.compile(r",(?!\s*(?:19|20)\d\d\b)|[;(—–]|\.\.\.|…|\b(?:and|but|while|whereas)\b")
 # "When was it released?", "What year did it open?": asks what happened, not what is planned
 PAST_WHEN = re.compile(
     r"\b(?:when|what (?:date|day|year|month|time))\s+(?:was|were|did|had)\b", re.IGNORECASE
@@ -69,8 +79,12 @@ PAST_WHEN = re.compile(
 def clause_start(text: str, start: int) -> int:
     """Where the clause holding offset `start` begins: after the last comma, semicolon, dash,
     ellipsis or conjunction before it."""
-    breaks = list(CLAUSE_BREAK.finditer(text, 0, max(start, 0)))
-    return breaks[-1].end() if breaks else 0
+    begin = 0
+    for found in CLAUSE_BREAK.finditer(text):  # the whole text: "16, 2020" needs what follows
+        if found.end() > start:
+            break
+        begin = found.end()
+    return begin
 
 
 def clause_end(text: str, end: int) -> int:
@@ -84,10 +98,11 @@ PLANNED_WEIGHT = 0.5  # a plan most often came true, but a statement of what hap
 
 def certainty(text: str, start: int, *, past: bool) -> float:
     """How surely the date at `start` of `text` says when it happened: 0 when it is given as a
-    guess, PLANNED_WEIGHT when as a plan and the question asks what happened, else 1. Read in the
-    words before the date, back to the start of its clause."""
+    guess or as a plan given up ("the original release date was April 16"), PLANNED_WEIGHT when as
+    a plan and the question asks what happened, else 1. Read in the words before the date, back to
+    the start of its clause."""
     clause = text[clause_start(text, start) : max(start, 0)]
-    if GUESSED.search(clause):
+    if GUESSED.search(clause) or SUPERSEDED.search(clause):
         return 0.0
     return PLANNED_WEIGHT if past and PLANNED.search(clause) else 1.0
 
