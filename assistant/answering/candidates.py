@@ -235,10 +235,11 @@ def _result_role(question: str):
 # The credits of a film, a show or a record: who directed it is not who stars in it
 CREDITS = {
     "direct": r"direct(?:ed|s|or|ors|ing)?|filmmaker",
-    "act": r"star(?:s|red|ring)?|play(?:s|ed|ing)?|actor|actress|cast|portray\w*",
+    # "play" only with a role: a player in a final is no cast member
+    "act": r"star(?:s|red|ring)?|actor|actress|cast|portray\w*|play(?:s|ed|ing)? (?:the )?(?:role|part)",
     "write": r"wr[io]te|written|writer|screenwriter|author|novelist",
     "produce": r"produc(?:ed|er|ers)",
-    "compose": r"compos(?:ed|er)|score[ds]?",
+    "compose": r"compos(?:ed|er)",
 }
 _CREDIT_ASKED = {name: re.compile(rf"\b(?:{words})\b", re.IGNORECASE) for name, words in CREDITS.items()}
 # the credit that introduces a name: "directed by Tony Bancroft and", "starring", "director"
