@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from assistant.answering.constraints import analyse, check, passage_context
-from assistant.answering.names import as_written, mentions, named_things
+from assistant.answering.names import as_written, mentions, named_things, subtitled
 
 TODAY = dt.date(2026, 11, 28)
 
@@ -28,7 +28,7 @@ def context(text: str, title: str = "", published: str = ""):
         ),
         ("Which actor won Best Actor at the 92nd Academy Awards?", ["92nd", "Best Actor", "Academy Awards"]),
         ("When was Pixel 5a announced?", ["Pixel 5a"]),
-        ("What is the release date of Cyberpunk 2077?", ["Cyberpunk"]),
+        ("What is the release date of Cyberpunk 2077?", ["Cyberpunk 2077"]),
         ('Who is the director of "Pretty Woman"?', ["Pretty Woman"]),
         ("Who is going instead?", []),
     ],
@@ -269,3 +269,14 @@ def test_a_name_typed_in_lower_case_is_read_as_the_passages_write_it():
         assert as_written("what is the release date?", headline) == "what is the release date?", (
             "a headline's Title Case is no name"
         )
+
+
+def test_a_titles_number_is_part_of_its_name_and_a_subtitle_names_another_work():
+    assert named_things("What is the release date of Cyberpunk 2077?") == ["Cyberpunk 2077"]
+    assert named_things("Who won Wimbledon 2019?") == ["Wimbledon"]
+    assert (
+        subtitled("Cyberpunk 2077", "Cyberpunk 2077: Phantom Liberty is out.")
+        == "Cyberpunk 2077: Phantom Liberty"
+    )
+    assert subtitled("Cyberpunk 2077", "Cyberpunk 2077 got Cyberpunk 2077: Phantom Liberty.") == ""
+    assert subtitled("Cyberpunk 2077", "Cyberpunk 2077: what we know") == ""

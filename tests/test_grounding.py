@@ -208,3 +208,13 @@ def test_an_events_code_and_year_is_no_date():
         EntityRecognizer(),
     )[0]  # fmt: skip
     assert "E3 2019" not in dict(held) and "10 December 2020" in dict(held)
+
+
+def test_the_date_an_announcement_was_made_or_an_expansion_comes_out_is_no_release_date():
+    question = "What is the release date of Cyberpunk 2077?"
+    unveiled = "Keanu Reeves, who appears in Cyberpunk 2077, unveils the game's release date in 2019."
+    assert dates_held(question, unveiled) == {}
+    assert dates_held("When was the release date of Cyberpunk 2077 announced?", unveiled)
+    expansion = "Cyberpunk 2077: Phantom Liberty is scheduled for release on 26 September 2023."
+    assert dates_held(question, expansion) == {}
+    assert dates_held("What is the release date of Cyberpunk 2077: Phantom Liberty?", expansion)

@@ -42,7 +42,8 @@ from assistant.answering.grounding import (
     new_person_names,
     terms,
 )
-from assistant.answering.names import named_things, sibling_title
+from assistant.answering.names import named_things, sibling_title, subtitled
+from assistant.answering.relations import ANNOUNCEMENT
 
 # Words that frame a question rather than name what is asked ("what is the release date of X").
 FRAME_WORDS = frozenset(
@@ -146,6 +147,7 @@ def candidates(
     latest = dt.date.today().year + FUTURE_YEARS
     years = {year for year in YEAR_WORD.findall(asked) if int(year) <= latest}  # not "Cyberpunk 2077"
     past = bool(PAST_WHEN.search(question))
+    announcement = bool(ANNOUNCEMENT.asked.search(question))
     titles = named_things(asked)
     result = []
     for sentence, entities in zip(sentences, typed, strict=True):
@@ -190,7 +192,9 @@ def candidates(
         if kind.counted and kind.counted not in text.lower():
             found = []
         # "Splatoon 1 on the Wii U released in 2015" does not date Splatoon 2
-        found = [(c, w, start) for c, w, start in found if not _about_sibling(text, start, len(c), titles)]
+        found = [
+            (c, w, start) for c, w, start in found if not _about_sibling(text, start, len(c), titles, asked)
+        ]
         if credit:  # "directed by Tony Bancroft" does not answer who stars in it
             found = [(c, w, start) for c, w, start in found if _credited(text, start) in ("", credit)]
         if kind.kind == "date" and not _VERSION_ASKED.search(question):
@@ -200,7 +204,10 @@ def candidates(
             ]
         if kind.kind == "date":
             # "slated for July" does not say when it came out, "most likely in late fall" nothing
-            found = [(c, w * certainty(text, start, past=past), start) for c, w, start in found]
+            found = [
+                (c, w * certainty(text, start, past=past, announcement=announcement), start)
+                for c, w, start in found
+            ]
             found = [(c, w, start) for c, w, start in found if w > 0]
         if kind.kind == "date" and years and any(_other_year(c, years) for c, _, _ in found):
             # "the 2021 draft" is not on a day of 2020, nor on the weekday named with it
@@ -265,11 +272,16 @@ def _credited(text: str, start: int) -> str:
     return next(name for name in CREDITS if found.group(name))
 
 
-def _about_sibling(text: str, start: int, length: int, titles: list[str]) -> bool:
-    """Is the candidate in a clause that names another title of an asked numbered series, and not
-    the asked title itself?"""
+def _about_sibling(text: str, start: int, length: int, titles: list[str], asked: str) -> bool:
+    """Is the candidate in a clause that names another title of an asked numbered series, or the
+    asked title with a subtitle ("Cyberpunk 2077: Phantom Liberty", an expansion), and not the asked
+    title itself?"""
     clause = text[clause_start(text, start) : clause_end(text, start + length)]
-    return any(sibling_title(title, clause) for title in titles)
+    for title in titles:
+        other = sibling_title(title, clause) or subtitled(title, clause)
+        if other and not re.search(rf"(?<!\w){re.escape(other)}(?!\w)", asked, re.IGNORECASE):
+            return True  # another work than the one asked, which the question does not name itself
+    return False
 
 
 def _typed_as_other(start: int, length: int, entities) -> bool:

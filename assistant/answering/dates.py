@@ -69,6 +69,13 @@ SUPERSEDED = re.compile(
     r"\b(?:delayed|postponed|pushed back|moved) from\b",
     re.IGNORECASE,
 )
+# ... and a date an announcement is dated by ("unveils the game's release date in 2019", "announced
+# during an E3 2019 trailer"), which says when it was announced, not when it happens
+ANNOUNCED_AT = re.compile(
+    r"\b(?:announc|unveil|reveal|confirm)\w*\s+(?:[\w'’]+\s+){0,4}?(?:on|in|at|during)\s+"
+    r"(?:(?:an?|the|its)\s+)?(?:[A-Z]\w*\s+)?$",
+    re.IGNORECASE,
+)
 CLAUSE_BREAK = re.compile(r",(?!\s*(?:19|20)\d\d\b)|[;(—–]|\.\.\.|…|\b(?:and|but|while|whereas)\b")
 # "When was it released?", "What year did it open?": asks what happened, not what is planned
 PAST_WHEN = re.compile(
@@ -96,13 +103,16 @@ def clause_end(text: str, end: int) -> int:
 PLANNED_WEIGHT = 0.5  # a plan most often came true, but a statement of what happened is surer
 
 
-def certainty(text: str, start: int, *, past: bool) -> float:
+def certainty(text: str, start: int, *, past: bool, announcement: bool = False) -> float:
     """How surely the date at `start` of `text` says when it happened: 0 when it is given as a
-    guess or as a plan given up ("the original release date was April 16"), PLANNED_WEIGHT when as
-    a plan and the question asks what happened, else 1. Read in the words before the date, back to
+    guess, as a plan given up ("the original release date was April 16") or, unless the question
+    asks when something was announced, as an announcement's date; PLANNED_WEIGHT when as a plan and
+    the question asks what happened; else 1. Read in the words before the date, back to
     the start of its clause."""
     clause = text[clause_start(text, start) : max(start, 0)]
     if GUESSED.search(clause) or SUPERSEDED.search(clause):
+        return 0.0
+    if not announcement and ANNOUNCED_AT.search(clause):
         return 0.0
     return PLANNED_WEIGHT if past and PLANNED.search(clause) else 1.0
 

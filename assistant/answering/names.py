@@ -8,12 +8,13 @@ named after it ("NFL Players Association" for "NFL").
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from assistant.answering.dates import EDITION, MONTH_NAMES, QUARTER, YEAR
+from assistant.answering.dates import EDITION, FUTURE_YEARS, MONTH_NAMES, QUARTER, YEAR
 from assistant.answering.grounding import STOPWORDS
 from assistant.answering.places import country_of
 
@@ -49,7 +50,7 @@ def named_things(question: str) -> list[str]:
         dropped = QUESTION_WORDS | STOPWORDS if not rest[: run.start()].strip() else QUESTION_WORDS
         while words and (words[0].lower() in dropped or YEAR.fullmatch(words[0])):
             words.pop(0)
-        while words and (words[-1].lower() in STOPWORDS or YEAR.fullmatch(words[-1])):
+        while words and (words[-1].lower() in STOPWORDS or _is_year(words[-1])):
             words.pop()
         name = " ".join(words).strip("?,!:;'’")
         name = name if re.search(r"\.\w", name) else name.rstrip(".")  # "U.S." keeps its dot
@@ -63,6 +64,11 @@ def named_things(question: str) -> list[str]:
             continue
         found.append(name)
     return list(dict.fromkeys(found))
+
+
+def _is_year(word: str) -> bool:
+    """A year, not a title's number: "Wimbledon 2019", not "Cyberpunk 2077"."""
+    return bool(YEAR.fullmatch(word)) and int(word) <= dt.date.today().year + FUTURE_YEARS
 
 
 def as_written(question: str, text: str) -> str:
@@ -242,6 +248,21 @@ _BODY_HEADS = (
     "Fund|Trust|Museum"
 )
 _CONTINENTS = frozenset("Africa America Americas Asia Europe Oceania".split())
+
+
+def subtitled(name: str, text: str) -> str:
+    """Another work the text names by the asked title and a subtitle ("Cyberpunk 2077: Phantom
+    Liberty" for "Cyberpunk 2077"); "" when it also names the title on its own, or names neither."""
+    found = ""
+    for match in re.finditer(
+        rf"(?<![\w.]){re.escape(name.strip())}(?![\w])(?P<subtitle>(?-i::\s+[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*))?",
+        text,
+        re.IGNORECASE,
+    ):
+        if not match.group("subtitle"):
+            return ""
+        found = found or match.group(0)
+    return found
 
 
 def larger_body(name: str, sentence: str) -> str:
