@@ -15,19 +15,18 @@ less when the question asks what happened.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 from assistant.answering.dates import (
     DATELINE,
     FULL_DATE,
-    FUTURE_YEARS,
     MONTH_NAMES,
     PAST_WHEN,
     YEAR_WORD,
     certainty,
     clause_end,
     clause_start,
+    in_reach,
 )
 from assistant.answering.entities import EntityRecognizer
 from assistant.answering.grounding import (
@@ -42,7 +41,7 @@ from assistant.answering.grounding import (
     new_person_names,
     terms,
 )
-from assistant.answering.names import named_things, sibling_title, subtitled
+from assistant.answering.names import named_things, sibling_title, subtitled, within
 from assistant.answering.relations import ANNOUNCEMENT
 
 # Words that frame a question rather than name what is asked ("what is the release date of X").
@@ -144,8 +143,7 @@ def candidates(
     typed = recognizer.entities([s.text for s in sentences]) if recognizer else [() for _ in sentences]
     role = _result_role(question) if kind.kind in ("name", "place", "thing") else (lambda *_: 1.0)
     anchors = set(terms(question)) - FRAME_WORDS
-    latest = dt.date.today().year + FUTURE_YEARS
-    years = {year for year in YEAR_WORD.findall(asked) if int(year) <= latest}  # not "Cyberpunk 2077"
+    years = {year for year in YEAR_WORD.findall(asked) if in_reach(year)}  # not "Cyberpunk 2077"
     past = bool(PAST_WHEN.search(question))
     announcement = bool(ANNOUNCEMENT.asked.search(question))
     titles = named_things(asked)
@@ -279,7 +277,7 @@ def _about_sibling(text: str, start: int, length: int, titles: list[str], asked:
     clause = text[clause_start(text, start) : clause_end(text, start + length)]
     for title in titles:
         other = sibling_title(title, clause) or subtitled(title, clause)
-        if other and not re.search(rf"(?<!\w){re.escape(other)}(?!\w)", asked, re.IGNORECASE):
+        if other and not within(other, asked):
             return True  # another work than the one asked, which the question does not name itself
     return False
 

@@ -20,13 +20,13 @@ from assistant.answering.dates import (
     DATELINE,
     EDITION,
     FULL_DATE,
-    FUTURE_YEARS,
     ORDINAL_EDITION,
     QUARTER,
     YEAR,
     arabic,
     dateline_day,
     editions_in,
+    in_reach,
     ordinal,
     quarter_of,
     strip_dateline,
@@ -132,7 +132,7 @@ def analyse(question: str, today: dt.date | None = None) -> Constraints:
     """The constraints a question states."""
     today = today or dt.date.today()
     text = QUOTED.sub(lambda m: m.group(0).replace("?", ""), question)
-    years = tuple(dict.fromkeys(int(y) for y in YEAR.findall(text) if int(y) <= today.year + FUTURE_YEARS))
+    years = tuple(dict.fromkeys(int(y) for y in YEAR.findall(text) if in_reach(y, today)))
     quarters = tuple(dict.fromkeys(quarter_of(m) for m in QUARTER.finditer(text)))
     # "92nd Academy": its number is an edition to find, and the name after it tells another edition
     ordinals = tuple(dict.fromkeys((m.group(1), m.group(2).lower()) for m in ORDINAL_EDITION.finditer(text)))

@@ -6,6 +6,7 @@ reader and the candidate answers.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 MONTH_NAMES = "january february march april may june july august september october november december".split()
@@ -23,6 +24,12 @@ YEAR = re.compile(r"(?<![\d$.,])((?:19|20)\d\d)(?![\d,]|\.\d)")  # not in "$2019
 YEAR_WORD = re.compile(r"\b(?:19|20)\d\d\b")  # any year-looking word, as in "Dec 2020" or "2020-21"
 
 FUTURE_YEARS = 5  # a "year" further ahead than this is a name's number ("Cyberpunk 2077"), not a time
+
+
+def in_reach(year: str | int, today: dt.date | None = None) -> bool:
+    """Can this year-looking number be a time, not a title's number: at most FUTURE_YEARS ahead?"""
+    return int(year) <= (today or dt.date.today()).year + FUTURE_YEARS
+
 
 QUARTER = re.compile(
     r"\b(?:q([1-4])|([1-4])q|(first|second|third|fourth|1st|2nd|3rd|4th) quarter)\b", re.IGNORECASE

@@ -135,7 +135,9 @@ def score_sentences(
     sentences = passage_sentences(passages)
     # names typed in lower case are read as the passages write them
     written = " ".join(p.node.get_content() for p in passages)
-    question, query = as_written(question, written), as_written(query, written)
+    written_query = as_written(query, written)
+    question = written_query if question == query else as_written(question, written)
+    query = written_query
     constraints = analyse(query, today)
     if not sentences:
         return [], np.zeros((0, embedder.dimension)), constraints

@@ -8,13 +8,12 @@ named after it ("NFL Players Association" for "NFL").
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from assistant.answering.dates import EDITION, FUTURE_YEARS, MONTH_NAMES, QUARTER, YEAR
+from assistant.answering.dates import EDITION, MONTH_NAMES, QUARTER, YEAR, in_reach
 from assistant.answering.grounding import STOPWORDS
 from assistant.answering.places import country_of
 
@@ -68,7 +67,7 @@ def named_things(question: str) -> list[str]:
 
 def _is_year(word: str) -> bool:
     """A year, not a title's number: "Wimbledon 2019", not "Cyberpunk 2077"."""
-    return bool(YEAR.fullmatch(word)) and int(word) <= dt.date.today().year + FUTURE_YEARS
+    return bool(YEAR.fullmatch(word)) and in_reach(word)
 
 
 def as_written(question: str, text: str) -> str:
@@ -248,6 +247,12 @@ _BODY_HEADS = (
     "Fund|Trust|Museum"
 )
 _CONTINENTS = frozenset("Africa America Americas Asia Europe Oceania".split())
+
+
+def within(part: str, text: str) -> bool:
+    """Does `text` hold `part` as whole words, in any case ("LEGO" in "the LEGO Group"; "US" is not in
+    "Russia", nor "Pixel 5" in "Pixel 5a")?"""
+    return bool(re.search(rf"(?<!\w){re.escape(part)}(?!\w)", text, re.IGNORECASE))
 
 
 def subtitled(name: str, text: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from assistant.answering.names import within
 from assistant.answering.places import country_of
 
 ROLES = (
@@ -79,15 +80,10 @@ def _holder(sentence: str, start: int, end: int) -> str:
 def _same_body(holder: str, body: str) -> bool:
     """ "FIFA" for FIFA, "the LEGO Group" for Lego, "U.S." for the United States, "National Football
     League" for the NFL."""
-    if _within(body, holder) or _within(holder, body):
+    if within(body, holder) or within(holder, body):
         return True
     initials = "".join(word[0] for word in holder.split() if word[0].isupper())
     if initials == body.replace(".", ""):
         return True
     country = country_of(body)
     return country is not None and country is country_of(holder)
-
-
-def _within(part: str, name: str) -> bool:
-    """Is `part` a run of whole words of `name` ("LEGO" of "the LEGO Group"; "US" is not of "Russia")?"""
-    return bool(re.search(rf"(?<!\w){re.escape(part)}(?!\w)", name, re.IGNORECASE))

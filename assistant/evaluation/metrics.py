@@ -9,11 +9,13 @@ import string
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from assistant.answering.dates import MONTH, MONTH_NAMES
+
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = str.maketrans({c: " " for c in string.punctuation + "’‘“”–—"})
 _MARKER = re.compile(r"\[(\d+)\]")
-_MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
-_MONTH = r"(?P<{}>(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)\.?"
+_MONTHS = [name[:3] for name in MONTH_NAMES]
+_MONTH = rf"(?P<{{}}>{MONTH})"
 _DAY = r"(?P<{}>\d{{1,2}})(?:st|nd|rd|th)?"
 _FULL_DATE = re.compile(
     rf"\b(?:{_MONTH.format('m1')}\s+{_DAY.format('d1')},?\s+(?:of\s+)?"
