@@ -44,12 +44,18 @@ def test_question_kind(question, kind, counted):
     assert question_kind(question).counted == counted
 
 
+def held(question: str, sentence: str, recognizer=None) -> dict[str, float]:
+    """The answers of the asked kind the sentence holds, with their weights; by patterns alone unless
+    an entity recogniser is given."""
+    found = candidates(
+        question_kind(question), [Sentence(0, 0, len(sentence), sentence)], question, question, recognizer
+    )
+    return dict(found[0])
+
+
 def fits_kind(question: str, sentence: str) -> bool:
     """Does the sentence hold an answer of the kind the question asks for, by patterns alone?"""
-    found = candidates(
-        question_kind(question), [Sentence(0, 0, len(sentence), sentence)], question, question, None
-    )
-    return bool(found[0])
+    return bool(held(question, sentence))
 
 
 def test_sentences_must_hold_the_kind_of_answer_asked_for():
@@ -93,9 +99,7 @@ def test_a_role_only_a_person_holds_wants_a_person():
     from assistant.answering.entities import EntityRecognizer
 
     sentence = "The Shape of Water, from Fox Searchlight Pictures, starred Sally Hawkins as Elisa."
-    found = lambda q: {c for c, _ in candidates(  # noqa: E731
-        question_kind(q), [Sentence(0, 0, len(sentence), sentence)], q, q, EntityRecognizer()
-    )[0]}  # fmt: skip
+    found = lambda q: set(held(q, sentence, EntityRecognizer()))  # noqa: E731
     assert "Fox Searchlight Pictures" in found("Who made The Shape of Water?")
     assert "Fox Searchlight Pictures" not in found("Who is the lead actress in The Shape of Water?")
     assert "Sally Hawkins" in found("Who is the lead actress in The Shape of Water?")
@@ -107,12 +111,7 @@ def test_words_the_recogniser_typed_as_a_work_or_event_are_no_persons_name():
     from assistant.answering.entities import EntityRecognizer
 
     sentence = '"The Shape of Water" won Oscars for best picture at the 2018 Academy Awards.'
-    question = "Who is the lead actress in The Shape of Water?"
-    held = candidates(
-        question_kind(question), [Sentence(0, 0, len(sentence), sentence)], question, question,
-        EntityRecognizer(),
-    )[0]  # fmt: skip
-    assert held == []
+    assert held("Who is the lead actress in The Shape of Water?", sentence, EntityRecognizer()) == {}
 
 
 def test_bracketed_numbers_in_an_article_cannot_pass_for_markers():
@@ -138,27 +137,19 @@ def test_a_search_snippet_is_split_where_it_joins_cuts_of_a_page():
     ]
 
 
-def dates_held(question: str, sentence: str) -> dict[str, float]:
-    """The dates a sentence offers as the answer, by patterns alone, with their weights."""
-    found = candidates(
-        question_kind(question), [Sentence(0, 0, len(sentence), sentence)], question, question, None
-    )
-    return dict(found[0])
-
-
 def test_a_date_given_as_a_guess_answers_nothing_and_a_plan_less_surely_what_happened():
     guess = "We'll most likely be able to stream season 4 in late fall 2020, probably before Christmas."
-    assert dates_held("When does season 4 premiere?", guess) == {}
+    assert held("When does season 4 premiere?", guess) == {}
     diablo = "Diablo 3 was released May 2012, Diablo 4 might be a 2022 game."
-    held = dates_held("When was Diablo 3 released?", diablo)
-    assert held and not any("2022" in date for date in held)
+    dates = held("When was Diablo 3 released?", diablo)
+    assert dates and not any("2022" in date for date in dates)
     plan = "The 77th Golden Globe Awards will take place on 5 January 2020 in Los Angeles."
     fact = "The 77th Golden Globe Awards took place on 5 January 2020 in Los Angeles."
     past = "When did the 77th Golden Globe Awards take place?"
     ahead = "When do the 77th Golden Globe Awards take place?"
     day = "5 January 2020"
-    assert dates_held(past, plan)[day] == pytest.approx(PLANNED_WEIGHT * dates_held(ahead, plan)[day])
-    assert dates_held(past, fact)[day] == pytest.approx(dates_held(ahead, fact)[day])
+    assert held(past, plan)[day] == pytest.approx(PLANNED_WEIGHT * held(ahead, plan)[day])
+    assert held(past, fact)[day] == pytest.approx(held(ahead, fact)[day])
 
 
 def test_a_date_in_a_clause_about_another_title_of_the_series_is_no_answer():
@@ -166,9 +157,9 @@ def test_a_date_in_a_clause_about_another_title_of_the_series_is_no_answer():
         "Google announced the Pixel 4a 5G and Pixel 5 in October 2020, adding the Pixel 5a 5G to the "
         "mix in August 2021."
     )
-    held = " ".join(dates_held("When was Pixel 5a announced?", sentence))
-    assert "2021" in held and "October" not in held and "2020" not in held
-    assert "October" in " ".join(dates_held("When was Pixel 5 announced?", sentence))
+    dates = " ".join(held("When was Pixel 5a announced?", sentence))
+    assert "2021" in dates and "October" not in dates and "2020" not in dates
+    assert "October" in " ".join(held("When was Pixel 5 announced?", sentence))
 
 
 def test_a_name_credited_with_another_part_of_a_film_is_no_answer():
@@ -177,44 +168,38 @@ def test_a_name_credited_with_another_part_of_a_film_is_no_answer():
     sentence = (
         "The 1998 movie, directed by Tony Bancroft and Barry Cook, was starring Jackie Chan and Eddie Murphy."
     )
-    names = lambda q: set(dict(candidates(  # noqa: E731
-        question_kind(q), [Sentence(0, 0, len(sentence), sentence)], q, q, EntityRecognizer()
-    )[0]))  # fmt: skip
+    names = lambda q: set(held(q, sentence, EntityRecognizer()))  # noqa: E731
     assert names("Who is starring as Mulan in the movie?") == {"Jackie Chan", "Eddie Murphy"}
     assert names("Who directed the movie?") == {"Tony Bancroft", "Barry Cook"}
 
 
 def test_a_date_of_a_software_version_does_not_date_the_game():
     sentence = "2.0.0 (Released September 13, 2018) adds the Expansion Pass story to Xenoblade Chronicles 2."
-    assert dates_held("When was Xenoblade Chronicles 2 released?", sentence) == {}
-    assert dates_held("When was version 2.0.0 of Xenoblade Chronicles 2 released?", sentence)
+    assert held("When was Xenoblade Chronicles 2 released?", sentence) == {}
+    assert held("When was version 2.0.0 of Xenoblade Chronicles 2 released?", sentence)
 
 
 def test_a_date_of_a_plan_given_up_answers_nothing_and_a_title_number_is_no_year():
     question = "What is the release date of Cyberpunk 2077?"
     given_up = "Cyberpunk 2077's original release date was April 16, 2020, which was later changed."
-    assert not any("April" in date or "2020" in date for date in dates_held(question, given_up))
+    assert not any("April" in date or "2020" in date for date in held(question, given_up))
     released = "CD Projekt released Cyberpunk 2077 for the PlayStation 4 on 10 December 2020."
-    assert "10 December 2020" in dates_held(question, released), "2077 is the title's number, not the year"
+    assert "10 December 2020" in held(question, released), "2077 is the title's number, not the year"
 
 
 def test_an_events_code_and_year_is_no_date():
     from assistant.answering.entities import EntityRecognizer
 
     sentence = "The date was announced during an E3 2019 trailer, with a release on 10 December 2020."
-    question = "When is the release date?"
-    held = candidates(
-        question_kind(question), [Sentence(0, 0, len(sentence), sentence)], question, question,
-        EntityRecognizer(),
-    )[0]  # fmt: skip
-    assert "E3 2019" not in dict(held) and "10 December 2020" in dict(held)
+    dates = held("When is the release date?", sentence, EntityRecognizer())
+    assert "E3 2019" not in dates and "10 December 2020" in dates
 
 
 def test_the_date_an_announcement_was_made_or_an_expansion_comes_out_is_no_release_date():
     question = "What is the release date of Cyberpunk 2077?"
     unveiled = "Keanu Reeves, who appears in Cyberpunk 2077, unveils the game's release date in 2019."
-    assert dates_held(question, unveiled) == {}
-    assert dates_held("When was the release date of Cyberpunk 2077 announced?", unveiled)
+    assert held(question, unveiled) == {}
+    assert held("When was the release date of Cyberpunk 2077 announced?", unveiled)
     expansion = "Cyberpunk 2077: Phantom Liberty is scheduled for release on 26 September 2023."
-    assert dates_held(question, expansion) == {}
-    assert dates_held("What is the release date of Cyberpunk 2077: Phantom Liberty?", expansion)
+    assert held(question, expansion) == {}
+    assert held("What is the release date of Cyberpunk 2077: Phantom Liberty?", expansion)
