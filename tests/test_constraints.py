@@ -22,6 +22,7 @@ def context(text: str, title: str = "", published: str = ""):
         ("What was Tesla's revenue in Q3 2019?", ["2019", "Q3", "Tesla"]),
         ("What was Tesla's revenue in the third quarter of 2019?", ["2019", "Q3", "Tesla"]),
         ("When does season 4 of The Crown premiere?", ["season 4", "Crown"]),
+        ("When will the first season of The Blacklist premiere?", ["season 1", "Blacklist"]),
         (
             "Which movie won Best Picture at the 90th Academy Awards?",
             ["90th", "Best Picture", "Academy Awards"],
@@ -78,6 +79,9 @@ def test_quarters_and_seasons_must_agree():
     assert check(season, three, context(three)).conflicts == ["about season 3, not season 4"]
     four = "The fourth season of The Crown arrives on November 15, 2020."
     assert check(season, four, context(four)).ok
+    first = analyse("When will the first season of The Blacklist premiere?", TODAY)
+    final = "The tenth and final season of The Blacklist premiered on February 26, 2023."
+    assert check(first, final, context(final)).conflicts == ["about season 10, not season 1"]
 
 
 def test_model_numbers_must_appear_with_their_name():

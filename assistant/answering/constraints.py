@@ -28,6 +28,7 @@ from assistant.answering.dates import (
     editions_in,
     in_reach,
     ordinal,
+    ordinal_word_editions,
     quarter_of,
     strip_dateline,
 )
@@ -139,6 +140,7 @@ def analyse(question: str, today: dt.date | None = None) -> Constraints:
     editions = tuple(
         dict.fromkeys(
             [(m.group(1).lower(), arabic(m.group(2))) for m in EDITION.finditer(text)]
+            + ordinal_word_editions(text)
             + [("th", number) for number, _ in ordinals]
         )
     )

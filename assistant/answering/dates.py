@@ -53,6 +53,11 @@ ORDINAL_WORDS = (
     "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth".split()
 )
 
+# "the first season", "the tenth and final season"
+ORDINAL_WORD_EDITION = re.compile(
+    rf"\b({'|'.join(ORDINAL_WORDS)})\s+(?:and (?:final|last)\s+)?({'|'.join(EDITION_WORDS)})\b", re.IGNORECASE
+)
+
 
 # A date given as a plan ("slated for July", "will arrive on December 6th", "set to launch in May"),
 # which answers when something is to happen but not when it happened ...
@@ -135,9 +140,16 @@ def editions_in(text: str, word: str) -> set[str]:
     found = {arabic(m.group(2)) for m in EDITION.finditer(text) if m.group(1).lower() == word}
     for m in re.finditer(rf"\b(\d{{1,3}})(?:st|nd|rd|th)\s+{word}\b", text, re.IGNORECASE):
         found.add(m.group(1))
-    for m in re.finditer(rf"\b({'|'.join(ORDINAL_WORDS)})\s+{word}\b", text, re.IGNORECASE):
-        found.add(str(ORDINAL_WORDS.index(m.group(1).lower()) + 1))
+    found |= {number for named, number in ordinal_word_editions(text) if named == word}
     return found
+
+
+def ordinal_word_editions(text: str) -> list[tuple[str, str]]:
+    """Editions written with an ordinal word: "the first season" gives ("season", "1")."""
+    return [
+        (m.group(2).lower(), str(ORDINAL_WORDS.index(m.group(1).lower()) + 1))
+        for m in ORDINAL_WORD_EDITION.finditer(text)
+    ]
 
 
 def ordinal(number: str) -> str:
