@@ -251,6 +251,11 @@ def test_a_name_of_several_words_is_mentioned_with_two_of_them_side_by_side(name
          "about the president of CONCACAF, not the president of FIFA"),
         ("Who is the CEO of Meta?", "Metaverse Group CEO Ann Lee spoke.",
          "about the ceo of Metaverse Group, not the ceo of Meta"),
+        ("Who is the president of the NFL?",
+         "The Las Vegas Raiders hired Sandra Morgan as their new team president, a first in NFL history.",
+         "about the president of Las Vegas Raiders, not the president of NFL"),
+        ("Who is the president of the Raiders?",
+         "The Las Vegas Raiders hired Sandra Morgan as their new team president.", ""),
     ],
 )  # fmt: skip
 def test_an_office_of_another_body_conflicts(question, sentence, conflict):

@@ -1,7 +1,8 @@
 """Offices and the bodies they belong to: "Who is the president of the NFL?" asks for the NFL's
 president, so "Las Vegas Raiders president Sandra Douglass Morgan" does not answer it, even in a
 sentence that names the NFL elsewhere. A sentence whose every mention of the office belongs to another
-body (named before it, "Raiders president", or after it, "president of the Raiders") is about that
+body (named before it, "Raiders president", or after it, "president of the Raiders", or the body the
+sentence opens with, "The Las Vegas Raiders hired ... as their new team president") is about that
 body's office; one that names the asked body with the office, or the office alone, may answer. Asked
 who holds it now ("Who is ..."), a sentence naming only a former holder ("Sepp Blatter, the former
 president of FIFA") does not answer either.
@@ -24,6 +25,9 @@ _BEFORE = re.compile(rf"({_NAME_RUN})(?:['’]s)?\s+$")
 _AFTER = re.compile(rf"\s+of\s+(?:the\s+)?({_NAME_RUN})")
 _FORMER = re.compile(r"\b(?:former|ex-?|then-?|onetime|one-time|previous|past|late)\s*$", re.IGNORECASE)
 _NOW = re.compile(r"\bwho(?:\s+is|['’]s)\b", re.IGNORECASE)  # asks who holds it now
+# "their new team president": the office of the body the sentence opens with
+_POSSESSIVE = re.compile(r"\b(?:its|their)\s+(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
+_SUBJECT = re.compile(rf"\s*(?:The\s+)?({_NAME_RUN})")
 # Words that open a run of capitals without naming a body: "The president", "Former Google CEO".
 _OPENERS = frozenset("the a an its his her their former then new acting interim vice deputy ex".split())
 
@@ -70,6 +74,9 @@ def _holder(sentence: str, start: int, end: int) -> str:
     after = _AFTER.match(sentence, end)
     if after:
         return after.group(1)
+    if _POSSESSIVE.search(sentence[max(0, start - 30) : start]):
+        subject = _SUBJECT.match(sentence)
+        return subject.group(1) if subject else ""
     before = _BEFORE.search(sentence[max(0, start - 80) : start])
     words = before.group(1).split() if before else []
     while words and words[0].lower() in _OPENERS:
