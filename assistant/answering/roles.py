@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.answering.names import within
+from assistant.answering.names import larger_body, within
 from assistant.answering.places import country_of
 
 ROLES = (
@@ -72,8 +72,8 @@ def office_elsewhere(office: str, body: str, now: bool, sentence: str) -> str:
 
 def _holder(sentence: str, start: int, end: int) -> str:
     after = _AFTER.match(sentence, end)
-    if after:
-        return after.group(1)
+    if after:  # "CEO of The LEGO Foundation." names the LEGO Foundation
+        return after.group(1).removeprefix("The ").rstrip(".")
     if _POSSESSIVE.search(sentence[max(0, start - 30) : start]):
         subject = _SUBJECT.match(sentence)
         return subject.group(1) if subject else ""
@@ -86,7 +86,9 @@ def _holder(sentence: str, start: int, end: int) -> str:
 
 def _same_body(holder: str, body: str) -> bool:
     """ "FIFA" for FIFA, "the LEGO Group" for Lego, "U.S." for the United States, "National Football
-    League" for the NFL."""
+    League" for the NFL; not "the LEGO Foundation" for Lego."""
+    if larger_body(body, holder):
+        return False  # "the LEGO Foundation" is not Lego
     if within(body, holder) or within(holder, body):
         return True
     initials = "".join(word[0] for word in holder.split() if word[0].isupper())
