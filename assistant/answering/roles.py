@@ -27,9 +27,11 @@ _FORMER = re.compile(r"\b(?:former|ex-?|then-?|onetime|one-time|previous|past|la
 _NOW = re.compile(r"\bwho(?:\s+is|['’]s)\b", re.IGNORECASE)  # asks who holds it now
 # "their new team president": the office of the body the sentence opens with
 _POSSESSIVE = re.compile(r"\b(?:its|their)\s+(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
-_SUBJECT = re.compile(rf"\s*(?:The\s+)?({_NAME_RUN})")
-# Words that open a run of capitals without naming a body: "The president", "Former Google CEO".
-_OPENERS = frozenset("the a an its his her their former then new acting interim vice deputy ex".split())
+_SUBJECT = re.compile(rf"\s*({_NAME_RUN})")
+# Words that open a run of capitals without naming a body: "The president", "Former Google CEO", "It".
+_OPENERS = frozenset(
+    "the a an its his her their former then new acting interim vice deputy ex it they he she we this".split()
+)
 
 
 def asked_roles(question: str, names: list[str]) -> list[tuple[str, str, bool]]:
@@ -75,10 +77,10 @@ def _holder(sentence: str, start: int, end: int) -> str:
     if after:  # "CEO of The LEGO Foundation." names the LEGO Foundation
         return after.group(1).removeprefix("The ").rstrip(".")
     if _POSSESSIVE.search(sentence[max(0, start - 30) : start]):
-        subject = _SUBJECT.match(sentence)
-        return subject.group(1) if subject else ""
-    before = _BEFORE.search(sentence[max(0, start - 80) : start])
-    words = before.group(1).split() if before else []
+        named = _SUBJECT.match(sentence)
+    else:
+        named = _BEFORE.search(sentence[max(0, start - 80) : start])
+    words = named.group(1).split() if named else []
     while words and words[0].lower() in _OPENERS:
         words.pop(0)
     return " ".join(words)
