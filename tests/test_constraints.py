@@ -257,6 +257,7 @@ def test_a_name_of_several_words_is_mentioned_with_two_of_them_side_by_side(name
         ("Who is the president of the Raiders?",
          "The Las Vegas Raiders hired Sandra Morgan as their new team president.", ""),
         ("Who is the CEO of Lego?", "The company named Niels Christiansen as its CEO.", ""),
+        ("Who is the president of the United States?", "Joe Biden is the president of the U.S.", ""),
         ("Who is the CEO of Lego in 2021?", "In 2021 Anne Lee is the CEO of The LEGO Foundation.",
          "about the ceo of LEGO Foundation, not the ceo of Lego"),
     ],

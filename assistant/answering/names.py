@@ -52,7 +52,7 @@ def named_things(question: str) -> list[str]:
         while words and (words[-1].lower() in STOPWORDS or _is_year(words[-1])):
             words.pop()
         name = " ".join(words).strip("?,!:;'’")
-        name = name if re.search(r"\.\w", name) else name.rstrip(".")  # "U.S." keeps its dot
+        name = without_full_stop(name)
         name = re.sub(r"['’]s$", "", name)
         name = EDITION.sub("", name).strip()  # "Season 17" is checked as an edition
         if not name or QUARTER.fullmatch(name) or name.isdigit():
@@ -63,6 +63,12 @@ def named_things(question: str) -> list[str]:
             continue
         found.append(name)
     return list(dict.fromkeys(found))
+
+
+def without_full_stop(name: str) -> str:
+    """The name without a sentence's closing full stop: "Foundation." is "Foundation", while an
+    abbreviation keeps its dots ("U.S.")."""
+    return name if re.search(r"\.\w", name) else name.rstrip(".")
 
 
 def _is_year(word: str) -> bool:

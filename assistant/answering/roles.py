@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.answering.names import larger_body, within
+from assistant.answering.names import larger_body, within, without_full_stop
 from assistant.answering.places import country_of
 
 ROLES = (
@@ -73,14 +73,11 @@ def office_elsewhere(office: str, body: str, now: bool, sentence: str) -> str:
 
 
 def _holder(sentence: str, start: int, end: int) -> str:
-    after = _AFTER.match(sentence, end)
-    if after:  # "CEO of The LEGO Foundation." names the LEGO Foundation
-        return after.group(1).removeprefix("The ").rstrip(".")
-    if _POSSESSIVE.search(sentence[max(0, start - 30) : start]):
-        named = _SUBJECT.match(sentence)
-    else:
-        named = _BEFORE.search(sentence[max(0, start - 80) : start])
-    words = named.group(1).split() if named else []
+    named = _AFTER.match(sentence, end)  # "CEO of The LEGO Foundation." names the LEGO Foundation
+    if not named:
+        before = sentence[max(0, start - 80) : start]
+        named = _SUBJECT.match(sentence) if _POSSESSIVE.search(before[-30:]) else _BEFORE.search(before)
+    words = without_full_stop(named.group(1)).split() if named else []
     while words and words[0].lower() in _OPENERS:
         words.pop(0)
     return " ".join(words)
