@@ -14,31 +14,34 @@ from assistant.evaluation.runner import RunConfig, run_question_set
 from assistant.library.corpus import FoundFile, read_article
 from assistant.pipeline import Assistant
 
-SHARED_NEGATIVE = "Official Super Bowl LVIII ticket packages are now available for the game in Las Vegas."
+SHARED_NEGATIVE = "Official Lakeshore Bowl XIV ticket packages are now available for the game in Northgate."
 RGB_ROWS = [
     {
         "id": 0,
-        "query": "Super Bowl 2021 location",
-        "answer": "Tampa, Florida",
-        "fakeanswer": "Glendale, Arizona",
-        "positive_wrong": ["Super Bowl LV was played at Raymond James Stadium in Glendale, Arizona."],
+        "query": "Lakeshore Bowl 2021 location",
+        "answer": "Eastport, Calder",
+        "fakeanswer": "Westbrook, Arden",
+        "positive_wrong": ["Lakeshore Bowl XI was played at Kestrel Park in Westbrook, Arden."],
         "positive": [
-            "The game was played on February 7, 2021, at Raymond James Stadium in Tampa, Florida, the "
-            "home stadium of the Buccaneers.",
-            "Feb 7, 2021 ... Super Bowl 2021 will take place at Raymond James Stadium in Tampa, Florida.",
+            "The game was played on February 7, 2021, at Kestrel Park in Eastport, Calder, the "
+            "home ground of the Eastport Gulls.",
+            "Feb 7, 2021 ... Lakeshore Bowl 2021 will take place at Kestrel Park in Eastport, Calder.",
         ],
-        "negative": [SHARED_NEGATIVE, "The Kansas City Chiefs won Super Bowl LIV in Miami in 2020."],
+        "negative": [SHARED_NEGATIVE, "The Redwater Foxes won Lakeshore Bowl X in Southport in 2020."],
     },
     {
         "id": 1,
-        "query": "When was the film Dunkirk released?",
+        "query": "When was the film Saltmarsh released?",
         "answer": [["July 21 2017", "Jul 21, 2017", "21 July 2017"]],
         "fakeanswer": "June 2 2016",
-        "positive_wrong": ["Dunkirk was released in the United Kingdom on 2 June 2016."],
+        "positive_wrong": ["Saltmarsh was released in the United Kingdom on 2 June 2016."],
         "positive": [
-            "Dunkirk, directed by Christopher Nolan, was released in the United Kingdom on 21 July 2017."
+            "Saltmarsh, directed by Ilse Varga, was released in the United Kingdom on 21 July 2017."
         ],
-        "negative": [SHARED_NEGATIVE, "  Dunkirk is a town in northern France, near the Belgian border.  "],
+        "negative": [
+            SHARED_NEGATIVE,
+            "  Saltmarsh is a village in northern Norland, near the Veran border.  ",
+        ],
     },
 ]
 PASSAGES = {p.strip() for row in RGB_ROWS for p in row["positive"] + row["negative"]}
@@ -59,15 +62,15 @@ def test_rgb_file_becomes_a_corpus_and_a_question_set(tmp_path):
     assert wrote in result.stdout and len(PASSAGES) == 6, "the shared negative is written once"
     rows = [json.loads(line) for line in (out / "questions.jsonl").read_text().splitlines()]
     assert rows == [
-        {"id": "rgb-0", "question": "Super Bowl 2021 location", "answers": ["Tampa, Florida"]},
-        {"id": "rgb-1", "question": "When was the film Dunkirk released?",
+        {"id": "rgb-0", "question": "Lakeshore Bowl 2021 location", "answers": ["Eastport, Calder"]},
+        {"id": "rgb-1", "question": "When was the film Saltmarsh released?",
          "answers": ["July 21 2017", "Jul 21, 2017", "21 July 2017"]},
     ]  # fmt: skip
     cases, problems = load_question_set(out / "questions.jsonl")
     assert problems == [] and [c.gold_passages for c in cases] == [[], []]
     other_years = [json.loads(line) for line in (out / "other-years.jsonl").read_text().splitlines()]
     assert other_years == [
-        {"id": "rgb-0-2022", "question": "Super Bowl 2022 location", "answerable": False}
+        {"id": "rgb-0-2022", "question": "Lakeshore Bowl 2022 location", "answerable": False}
     ], "the year after the latest any passage mentions (2021), for the one question naming a year"
 
     negatives = sorted(f.name for f in (out / "negatives").iterdir())
@@ -83,7 +86,7 @@ def test_rgb_file_becomes_a_corpus_and_a_question_set(tmp_path):
     assert {a.text for a in articles} == PASSAGES, "each passage is the whole article text, verbatim"
     for article in articles:
         assert article.title == " ".join(article.text.split()[:8]) and article.title != article.text
-    assert not any("Glendale" in a.text or "2016" in a.text for a in articles), "positive_wrong is left out"
+    assert not any("Westbrook" in a.text or "2016" in a.text for a in articles), "positive_wrong is left out"
 
     before = {f.name: f.read_bytes() for f in files}
     assert main(["rgb", str(source), str(out)]) == 0
@@ -93,17 +96,17 @@ def test_rgb_file_becomes_a_corpus_and_a_question_set(tmp_path):
 
 def test_negative_rejection_corpus_holds_no_positive_and_no_answer():
     rows = [
-        {"positive": ["Halep won Wimbledon in 2019."], "answer": ["Simona Halep"]},
-        {"positive": ["Kerber won in 2018."], "answer": ["Angelique Kerber"]},
+        {"positive": ["Tanaka won the Harlow Cup in 2019."], "answer": ["Mira Tanaka"]},
+        {"positive": ["Okafor won in 2018."], "answer": ["Lena Okafor"]},
     ]
     texts = [
-        "Halep won Wimbledon in 2019.",
-        "Kerber won in 2018.",
-        "A profile of SIMONA HALEP, the Romanian.",  # holds an answer, in other case
-        "Wimbledon starts on Monday.",
+        "Tanaka won the Harlow Cup in 2019.",
+        "Okafor won in 2018.",
+        "A profile of MIRA TANAKA, the left-hander.",  # holds an answer, in other case
+        "The Harlow Cup starts on Monday.",
     ]
     passages = {passage_name(t): t for t in texts}
-    assert negative_passages(rows, passages) == [passage_name("Wimbledon starts on Monday.")]
+    assert negative_passages(rows, passages) == [passage_name("The Harlow Cup starts on Monday.")]
 
 
 def test_converted_set_ingests_and_scores_with_answers_as_gold(tmp_path, embedder):

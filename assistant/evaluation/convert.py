@@ -26,7 +26,7 @@ RGB_FIELDS = ("id", "query", "answer", "positive", "negative")
 CORPUS_DIR = "corpus"
 QUESTIONS_FILE = "questions.jsonl"
 # Each question that names a year, asked again about a year no passage mentions: the articles cannot
-# answer it, so the right answer is a refusal (the "2022 Nobel Prize" case, with only 2021 reports).
+# answer it, so the right answer is a refusal (the "2022 Varga Prize" case, with only 2021 reports).
 OTHER_YEARS_FILE = "other-years.jsonl"
 # RGB's "negative rejection": every question asked of the passages that do not answer it. NEGATIVES_DIR
 # holds the corpus less every passage that is a question's positive or holds one of its answers, so no
@@ -160,7 +160,7 @@ def convert_rgb(source: Path, out: Path) -> tuple[int, int]:
 def other_year_cases(cases: list[dict], passages: dict[str, str]) -> list[dict]:
     """Unanswerable variants: every year in a question replaced by the year after the latest one any
     passage mentions, so no passage can be about it."""
-    this_year = dt.date.today().year  # "Cyberpunk 2077" is a name, not a year
+    this_year = dt.date.today().year  # "Starfall 2099" is a name, not a year
     mentioned = [int(y) for text in passages.values() for y in _YEAR.findall(text) if int(y) <= this_year]
     unseen = str(max(mentioned, default=2000) + 1)
     return [
@@ -221,15 +221,24 @@ def main(argv: list[str] | None = None) -> int:
         help=f"output folder: OUT/{CORPUS_DIR}/, OUT/{QUESTIONS_FILE}, OUT/{OTHER_YEARS_FILE}, "
         f"OUT/{NEGATIVES_DIR}/, OUT/{NEGATIVES_FILE}",
     )
+    from assistant.evaluation import convert_dated as dated  # it uses this module's helpers: loaded here
+
+    dated.add_dated_command(formats)
     args = parser.parse_args(argv)
     try:
-        questions, passages = convert_rgb(args.source, args.out)
+        if args.format == dated.COMMAND:
+            written = dated.run_dated_command(args)
+        else:
+            questions, passages = convert_rgb(args.source, args.out)
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as exc:  # the output folder cannot be written
         print(f"error: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if args.format == dated.COMMAND:
+        print(written)
+        return 0
     corpus, question_set = args.out / CORPUS_DIR, args.out / QUESTIONS_FILE
     print(f"wrote {questions} questions to {question_set} and {passages} passages to {corpus}/")
     print(f"unanswerable variants (a year no passage mentions): {args.out / OTHER_YEARS_FILE}")
