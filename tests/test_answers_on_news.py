@@ -12,60 +12,61 @@ from assistant.cli import main
 from assistant.pipeline import Assistant
 
 REPORTS = {
-    "wimbledon-2018.txt": (
+    "harlow-cup-2018.txt": (
         "2018-07-14",
-        "Kerber takes the title",
-        "Angelique Kerber beat Serena Williams 6-3, 6-3 to win the women's singles title at Wimbledon. "
-        "The German lost only one set in the whole tournament.",
+        "Okafor takes the title",
+        "Lena Okafor beat Petra Holm 6-3, 6-3 to win the women's singles title at the Harlow Cup. "
+        "The left-hander lost only one set in the whole tournament.",
     ),
-    "wimbledon-2019.txt": (
+    "harlow-cup-2019.txt": (
         "2019-07-13",
-        "Halep takes the title",
-        "Simona Halep beat Serena Williams 6-2, 6-2 to win the women's singles title at Wimbledon. "
-        "The Romanian needed less than an hour on Centre Court.",
+        "Tanaka takes the title",
+        "Mira Tanaka beat Petra Holm 6-2, 6-2 to win the women's singles title at the Harlow Cup. "
+        "The 24-year-old needed less than an hour on the main court.",
     ),
-    "wimbledon-preview.txt": (
+    "harlow-cup-preview.txt": (
         "2019-06-28",
-        "Who will win at Wimbledon?",
-        "Who will win the women's singles title at Wimbledon in 2019? Serena Williams is the favourite "
+        "Who will win at the Harlow Cup?",
+        "Who will win the women's singles title at the Harlow Cup in 2019? Petra Holm is the favourite "
         "of the bookmakers this year.",
     ),
-    "nobel-2021.txt": (
+    "varga-prize-2021.txt": (
         "2021-10-07",
         "Literature prize announced",
-        "The Swedish Academy awarded the 2021 Nobel Prize in Literature to the novelist Abdulrazak "
-        "Gurnah. He was born in Zanzibar and lives in England.",
+        "The Aldmoor Academy awarded the 2021 Varga Prize in Literature to the novelist Tomas "
+        "Brenner. He was born in Port Ellery and lives in Carrow.",
     ),
-    "super-bowl-faq.txt": (
+    "lakeshore-bowl-faq.txt": (
         "2021-08-09",
-        "Super Bowl questions",
-        "What is the location and date for the Super Bowl in 2022? Fans have been asking for months.",
+        "Lakeshore Bowl questions",
+        "What is the location and date for the Lakeshore Bowl in 2022? Fans have been asking for months.",
     ),
-    "super-bowl-2022.txt": (
+    "lakeshore-bowl-2022.txt": (
         "2022-02-14",
-        "Rams win at home",
-        "Super Bowl LVI was played on February 13, 2022, at SoFi Stadium in Inglewood, California. "
-        "The Los Angeles Rams beat the Cincinnati Bengals 23-20.",
+        "Herons win at home",
+        "Lakeshore Bowl XII was played on February 13, 2022, at Kestrel Park in Millbrook, Calder. "
+        "The Millbrook Herons beat the Eastport Gulls 23-20.",
     ),
-    "tesla-q2.txt": (
+    "corvane-q2.txt": (
         "2019-07-24",
-        "Tesla second quarter",
-        "Tesla reported revenue of $6.35 billion in the second quarter of 2019.",
+        "Corvane second quarter",
+        "Corvane reported revenue of $6.35 billion in the second quarter of 2019.",
     ),
-    "tesla-q3.txt": (
+    "corvane-q3.txt": (
         "2019-10-23",
-        "Tesla third quarter",
-        "Tesla reported revenue of $6.3 billion in the third quarter of 2019, and a surprise profit.",
+        "Corvane third quarter",
+        "Corvane reported revenue of $6.3 billion in the third quarter of 2019, and a surprise profit.",
     ),
-    "crown-s3.txt": (
+    "lantern-house-s3.txt": (
         "2019-08-10",
-        "The Crown returns",
-        "Season 3 of The Crown premiered on Netflix on November 17, 2019, with Olivia Colman as the Queen.",
+        "The Lantern House returns",
+        "Season 3 of The Lantern House premiered on Brightwave on November 17, 2019, with Hana Lind as "
+        "the matriarch.",
     ),
-    "crown-s4.txt": (
+    "lantern-house-s4.txt": (
         "2020-09-01",
-        "The Crown season 4",
-        "Season 4 of The Crown premieres on Netflix on November 15, 2020, and introduces Diana.",
+        "The Lantern House season 4",
+        "Season 4 of The Lantern House premieres on Brightwave on November 15, 2020, and introduces Clara.",
     ),
     "harbor-quest-preview.txt": (
         "2017-04-13",
@@ -75,13 +76,13 @@ REPORTS = {
     "harbor-quest-review.txt": (
         "2017-08-02",
         "Harbor Quest 2 review",
-        "Harbor Quest 2 is a puzzle game for the Switch. It was released on July 21, 2017, to warm "
+        "Harbor Quest 2 is a puzzle game for the Orbit console. It was released on July 21, 2017, to warm "
         "reviews from players and critics.",
     ),
     "harbor-quest-series.txt": (
         "2022-04-26",
         "The Harbor Quest series",
-        "Harbor Quest 1 on the Wii U released in 2015 is still played online, and Harbor Quest 2 has "
+        "Harbor Quest 1 on the Orbit Mini released in 2015 is still played online, and Harbor Quest 2 has "
         "its own crowd.",
     ),
 }
@@ -104,12 +105,12 @@ def news(tmp_path_factory, embedder) -> Assistant:
 @pytest.mark.parametrize(
     ("question", "fact", "wrong"),
     [
-        ("Who won the women's singles Wimbledon in 2019?", "Simona Halep", "Kerber"),
-        ("Who won the women's singles Wimbledon in 2018?", "Angelique Kerber", "Halep"),
-        ("What was Tesla's revenue in Q3 2019?", "$6.3 billion", "$6.35 billion"),
-        ("When does season 4 of The Crown premiere?", "November 15, 2020", "November 17"),
-        ("When did season 3 of The Crown premiere?", "November 17, 2019", "November 15"),
-        ("Who was awarded the 2021 Nobel Prize in Literature?", "Abdulrazak Gurnah", "Kerber"),
+        ("Who won the women's singles Harlow Cup in 2019?", "Mira Tanaka", "Okafor"),
+        ("Who won the women's singles Harlow Cup in 2018?", "Lena Okafor", "Tanaka"),
+        ("What was Corvane's revenue in Q3 2019?", "$6.3 billion", "$6.35 billion"),
+        ("When does season 4 of The Lantern House premiere?", "November 15, 2020", "November 17"),
+        ("When did season 3 of The Lantern House premiere?", "November 17, 2019", "November 15"),
+        ("Who was awarded the 2021 Varga Prize in Literature?", "Tomas Brenner", "Okafor"),
     ],
 )
 def test_the_answer_honours_the_year_quarter_and_season_asked(news, question, fact, wrong):
@@ -121,23 +122,23 @@ def test_the_answer_honours_the_year_quarter_and_season_asked(news, question, fa
 
 
 def test_a_question_shaped_snippet_is_never_the_answer(news):
-    answer = news.ask("What is the location and date for the Super Bowl in 2022?")
-    assert "SoFi Stadium" in answer.answer or "February 13, 2022" in answer.answer
+    answer = news.ask("What is the location and date for the Lakeshore Bowl in 2022?")
+    assert "Kestrel Park" in answer.answer or "February 13, 2022" in answer.answer
     assert "What is the location" not in answer.answer
-    wimbledon = news.ask("Who will win the women's singles title at Wimbledon in 2019?")
-    assert "Who will win" not in wimbledon.answer
+    preview = news.ask("Who will win the women's singles title at the Harlow Cup in 2019?")
+    assert "Who will win" not in preview.answer
 
 
 def test_a_year_no_report_covers_is_refused_with_the_closest_passage(news):
-    answer = news.ask("Who won the 2022 Nobel Prize in Literature?")
+    answer = news.ask("Who won the 2022 Varga Prize in Literature?")
     assert answer.refused and answer.status == "closest"
     assert answer.closest["mismatch"] == "about 2021, not 2022"
-    assert "Gurnah" in answer.closest["citation"].quote
+    assert "Brenner" in answer.closest["citation"].quote
     assert answer.citations == []
     body = answer.to_json()
     assert body["status"] == "closest" and body["closest"]["mismatch"] == "about 2021, not 2022"
-    assert body["constraints"] == ["2022", "Nobel Prize in Literature"]
-    later = news.ask("Who won the women's singles Wimbledon in 2024?")
+    assert body["constraints"] == ["2022", "Varga Prize in Literature"]
+    later = news.ask("Who won the women's singles Harlow Cup in 2024?")
     assert later.refused and "not 2024" in later.closest["mismatch"]
 
 
@@ -149,12 +150,12 @@ def test_a_release_date_is_quoted_where_it_is_stated_in_full_and_for_the_asked_t
 
 
 def test_the_asked_relation_must_be_there(news):
-    assert news.ask("What is Simona Halep's favorite food?").refused
-    assert news.ask("How many children does Abdulrazak Gurnah have?").refused
+    assert news.ask("What is Mira Tanaka's favorite food?").refused
+    assert news.ask("How many children does Tomas Brenner have?").refused
 
 
 def test_relative_time_is_resolved_and_shown(news):
-    answer = news.ask("Who won the women's singles Wimbledon this year?")
+    answer = news.ask("Who won the women's singles Harlow Cup this year?")
     year = dt.date.today().year
     assert answer.time == {
         "phrase": "this year",
@@ -167,10 +168,10 @@ def test_relative_time_is_resolved_and_shown(news):
 
 def test_cli_json_and_text_show_the_closest_passage(news, capsys):
     index = str(news.settings.index_dir)
-    assert main(["--index-dir", index, "ask", "--json", "Who won the 2022 Nobel Prize in Literature?"]) == 0
+    assert main(["--index-dir", index, "ask", "--json", "Who won the 2022 Varga Prize in Literature?"]) == 0
     body = json.loads(capsys.readouterr().out)
     assert body["status"] == "closest" and body["refused"] is True
-    assert main(["--index-dir", index, "ask", "Who won the 2022 Nobel Prize in Literature?"]) == 0
+    assert main(["--index-dir", index, "ask", "Who won the 2022 Varga Prize in Literature?"]) == 0
     out = capsys.readouterr().out
     assert "I could not find the answer to that in the articles." in out
     assert "Closest passage, not an answer (about 2021, not 2022):" in out

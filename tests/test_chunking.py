@@ -85,11 +85,11 @@ def test_embedding_sees_title_and_section_but_not_bookkeeping(seed_article):
 
 
 def test_a_number_sign_ends_no_sentence():
-    text = "Barty stays the year-end No. 1 in singles. Nadal was No. 2. He said so.\nNo.\n3 is next."
+    text = "Tanaka stays the year-end No. 1 in singles. Okafor was No. 2. She said so.\nNo.\n3 is next."
     assert [text[s:e] for s, e in sentence_spans(text)] == [
-        "Barty stays the year-end No. 1 in singles.",
-        "Nadal was No. 2.",
-        "He said so.",
+        "Tanaka stays the year-end No. 1 in singles.",
+        "Okafor was No. 2.",
+        "She said so.",
         "No.",
         "3 is next.",
     ], "but a line break still does"

@@ -68,7 +68,7 @@ def test_answer_match_exact_match_and_f1():
 
 def test_answer_match_reads_a_full_date_however_it_is_written():
     for written in ("November 21 of 1998", "21st Nov. 1998", "Nov 21, 1998", "21 November 1998"):
-        assert m.answer_match(f"It came out on {written} in Japan.", ["November 21 1998"]), written
+        assert m.answer_match(f"It came out on {written} in Norland.", ["November 21 1998"]), written
     assert not m.answer_match("It came out on November 12, 1998.", ["November 21 1998"])
     assert not m.answer_match("It came out in November 1998.", ["November 21 1998"]), "no day: no match"
     assert m.same_dates("May 2012 and May 32, 2012") == "May 2012 and May 32, 2012"

@@ -130,11 +130,11 @@ def test_the_viewer_shows_headings_paragraphs_the_title_once_and_steps_between_s
 def test_follow_up_shows_what_was_searched_and_a_refusal_its_closest_passage():
     answer = Answer(
         question="Who won in 2022?", answer="I could not find it.", refused=True, mode="extractive",
-        standalone_question="<b>Nobel</b> 2022 Who won in 2022?",
+        standalone_question="<b>Varga</b> 2022 Who won in 2022?",
         closest={"citation": citation(PAYLOAD), "mismatch": "about 2021, not <i>2022</i>"},
     )  # fmt: skip
     html = answer_html(answer)
-    assert "Searched for: &lt;b&gt;Nobel&lt;/b&gt; 2022 Who won in 2022?" in html
+    assert "Searched for: &lt;b&gt;Varga&lt;/b&gt; 2022 Who won in 2022?" in html
     assert "Closest passage, not an answer (about 2021, not &lt;i&gt;2022&lt;/i&gt;)" in html
     assert "<script" not in html and "Sources" not in html
     plain = answer_html(
