@@ -30,9 +30,7 @@ log = logging.getLogger("assistant")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="assistant", description="Question answering over news articles, with cited passages."
-    )
+    parser = argparse.ArgumentParser(prog="assistant", description="Answers from news articles, cited.")
     parser.add_argument("--index-dir", type=Path, help="index folder (ASSISTANT_INDEX_DIR)")
     parser.add_argument("--chroma-url", help="Chroma server URL (ASSISTANT_CHROMA_URL)")
     parser.add_argument("--collection", help="Chroma collection (ASSISTANT_COLLECTION)")
@@ -83,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--retriever", default=None, help="one or more of hybrid,dense,bm25 (a sweep)")
     evaluate.add_argument("--mode", default="extractive", help="extractive, llm, or both: extractive,llm")
     evaluate.add_argument("--k", type=int, help="passages per question (ASSISTANT_TOP_K)")
+    evaluate.add_argument("--as-of", default="", metavar="DATE", help="day asked, where no asked_on says")
     evaluate.add_argument("--out", type=Path, help="output folder (default evals/reports/<set>-<time>)")
     evaluate.add_argument("--json", action="store_true", help="print only the summary JSON on stdout")
     evaluate.add_argument("--beir", type=Path, metavar="DIR", help="score retrieval on a BEIR folder")
@@ -118,6 +117,7 @@ def _add_answer_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--k", type=int, help="passages to retrieve (ASSISTANT_TOP_K)")
     parser.add_argument("--retriever", choices=RETRIEVERS, help="default: hybrid (ASSISTANT_RETRIEVER)")
     parser.add_argument("--mode", choices=ANSWER_MODES, help="default: llm when one is configured")
+    parser.add_argument("--as-of", default="", metavar="DATE", help="day asked, YYYY-MM-DD (default today)")
     _add_filter_flags(parser)
 
 
@@ -139,6 +139,14 @@ def _filters(args: argparse.Namespace) -> Filters:
         return Filters(tuple(args.doc), tuple(args.source), args.since, args.until)
     except DateFilterError as exc:
         raise exc.named(f"--{exc.field}") from None
+
+
+def _answer_options(args: argparse.Namespace) -> dict:
+    from assistant.pipeline import as_of_date
+
+    check_k(args.k)
+    as_of = as_of_date(args.as_of)
+    return dict(k=args.k, retriever=args.retriever, mode=args.mode, filters=_filters(args), as_of=as_of)
 
 
 def _yield_cpu(nice: int) -> None:
@@ -231,10 +239,7 @@ def _search(assistant: Assistant, args: argparse.Namespace) -> int:
 
 
 def _ask(assistant: Assistant, args: argparse.Namespace) -> int:
-    check_k(args.k)
-    answer = assistant.ask(
-        args.question, k=args.k, retriever=args.retriever, filters=_filters(args), mode=args.mode
-    )
+    answer = assistant.ask(args.question, **_answer_options(args))
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -243,7 +248,7 @@ def _ask(assistant: Assistant, args: argparse.Namespace) -> int:
 
 
 def _chat(assistant: Assistant, args: argparse.Namespace) -> int:
-    check_k(args.k)
+    options = _answer_options(args)
     print(f"Ask about the articles ({assistant.mode_label}). An empty line or Ctrl-D ends the chat.")
     history: list[dict] = []
     while True:
@@ -255,14 +260,7 @@ def _chat(assistant: Assistant, args: argparse.Namespace) -> int:
         if not question:
             return 0
         try:
-            events = assistant.ask_stream(
-                question,
-                history=history,
-                k=args.k,
-                retriever=args.retriever,
-                filters=_filters(args),
-                mode=args.mode,
-            )
+            events = assistant.ask_stream(question, history=history, **options)
             streaming = assistant.settings.llm_enabled and args.mode != AnswerMode.EXTRACTIVE
             for event in events:
                 if event.kind == "notice":  # the LLM failed: what follows is the extractive answer
@@ -281,6 +279,9 @@ def _chat(assistant: Assistant, args: argparse.Namespace) -> int:
 def _print_answer(answer: Answer) -> None:
     if answer.standalone_question and answer.standalone_question != answer.question:
         print(f"(Searched for: {answer.standalone_question})")
+    if answer.short_answer and not answer.refused:
+        reported = f" (reported {answer.reported_on})" if answer.reported_on else ""
+        print(f"Answer: {answer.short_answer}{reported}")
     lines = [
         s.text
         + "".join(f" [{n}]" for n in s.citations)

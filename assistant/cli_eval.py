@@ -22,6 +22,7 @@ def evaluate(assistant: Assistant, args: argparse.Namespace) -> int:
     """`assistant eval`: a question set, a BEIR folder, or two runs compared."""
     from assistant.evaluation import runner
     from assistant.evaluation.datasets import load_question_set
+    from assistant.pipeline import as_of_date
 
     if args.compare:
         rows, worse = runner.compare(
@@ -36,6 +37,7 @@ def evaluate(assistant: Assistant, args: argparse.Namespace) -> int:
         return 1 if worse else 0
 
     check_k(args.k)
+    as_of = as_of_date(args.as_of)  # the day questions without an `asked_on` are asked
     retrievers = _choices(args.retriever or assistant.settings.retriever, RETRIEVERS, "--retriever")
     progress = sys.stderr.isatty() and not args.json
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -65,8 +67,9 @@ def evaluate(assistant: Assistant, args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         summary, rows = runner.run_question_set(
-            assistant, cases, configs, set_name=args.question_set.name, problems=problems, progress=progress
-        )
+            assistant, cases, configs, set_name=args.question_set.name, problems=problems,
+            progress=progress, as_of=as_of,
+        )  # fmt: skip
         name = args.question_set.stem
     else:
         raise AssistantError("give a question set, --beir DIR, or --compare RUN_A RUN_B")
@@ -124,6 +127,7 @@ def _print_runs(runs: list[dict]) -> None:
 
 def calibrate(assistant: Assistant, args: argparse.Namespace) -> int:
     """`assistant calibrate`: right answers, right refusals and wrong answers per threshold."""
+    from assistant.answering.reader import refusal_threshold
     from assistant.evaluation.calibration import best_threshold, calibration_outcomes, threshold_table
     from assistant.evaluation.datasets import load_question_set
 
@@ -134,7 +138,10 @@ def calibrate(assistant: Assistant, args: argparse.Namespace) -> int:
         raise AssistantError(f"{args.question_set} holds no questions")
     probe = type(assistant)(assistant.settings.replace(refusal_threshold=0.0), assistant.embedder)
     outcomes = calibration_outcomes(
-        cases, lambda case: probe.ask(case.question, history=case.history, mode=AnswerMode.EXTRACTIVE)
+        cases,
+        lambda case: probe.ask(
+            case.question, history=case.history, mode=AnswerMode.EXTRACTIVE, as_of=case.asked_on
+        ),
     )
     print("threshold  right  refused(unanswerable)  wrong")
     for threshold, right, refused_ok, wrong in threshold_table(outcomes):
@@ -143,6 +150,6 @@ def calibrate(assistant: Assistant, args: argparse.Namespace) -> int:
     print(
         f"{len(outcomes)} questions ({answerable} answerable); "
         f"suggested ASSISTANT_REFUSAL_THRESHOLD={best_threshold(outcomes):.2f} "
-        f"(now {assistant.settings.refusal_threshold:.2f})"
+        f"(now {refusal_threshold(assistant.settings):.2f})"
     )
     return 1 if problems else 0

@@ -19,7 +19,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from assistant.errors import ConfigError
-from assistant.modes import RETRIEVERS
+from assistant.modes import READERS, RETRIEVERS
 
 ENV_PREFIX = "ASSISTANT_"
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
@@ -79,8 +79,13 @@ class Settings(BaseSettings):
     constraint_candidates: int = _setting(
         20, "Passages reordered by the question's years, editions and names before the top k; 0 = off."
     )
-    refusal_threshold: float = _setting(
-        0.55, "Below this answer confidence (0-1) the assistant says the articles don't hold the answer."
+    reader: str = _setting(
+        "rules", "How the offline answerer reads: rules, or general (a fitted model; docs/reader.md)."
+    )
+    refusal_threshold: float | None = _setting(
+        None,
+        "Below this answer confidence (0-1) the assistant says the articles don't hold the answer; "
+        "empty: 0.55 for the rules reader, the fitted one for the general reader.",
     )
     max_answer_sentences: int = _setting(2, "Most sentences an extractive answer quotes.")
     companion_ratio: float = _setting(
@@ -161,6 +166,11 @@ class Settings(BaseSettings):
     def _strip(cls, value: Any) -> Any:
         return value.strip() if isinstance(value, str) else value
 
+    @field_validator("refusal_threshold", mode="before")
+    @classmethod
+    def _unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("index_dir", "evals_dir", mode="after")
     @classmethod
     def _expand(cls, value: Path) -> Path:
@@ -179,6 +189,7 @@ class Settings(BaseSettings):
         )
         _check(self.top_k >= 1, "top_k", "must be at least 1")
         _check(self.retriever in RETRIEVERS, "retriever", f"must be one of {', '.join(RETRIEVERS)}")
+        _check(self.reader in READERS, "reader", f"must be one of {', '.join(READERS)}")
         _check(self.rrf_k >= 0, "rrf_k", "must be 0 or more")
         _check(self.dense_weight >= 0, "dense_weight", "must be 0 or more")
         _check(self.keyword_weight >= 0, "keyword_weight", "must be 0 or more")
@@ -204,7 +215,11 @@ class Settings(BaseSettings):
             "embed_backend",
             f"must be one of {', '.join(EMBED_BACKENDS)}",
         )
-        _check(0 <= self.refusal_threshold <= 1, "refusal_threshold", "must be between 0 and 1")
+        _check(
+            self.refusal_threshold is None or 0 <= self.refusal_threshold <= 1,
+            "refusal_threshold",
+            "must be between 0 and 1",
+        )
         _check(0 <= self.support_threshold <= 1, "support_threshold", "must be between 0 and 1")
         _check(0 < self.companion_ratio <= 1, "companion_ratio", "must be above 0 and at most 1")
         _check(self.max_answer_sentences >= 1, "max_answer_sentences", "must be at least 1")
@@ -325,7 +340,11 @@ def env_name(field_name: str) -> str:
 def describe() -> list[tuple[str, str, str]]:
     """(variable, default, help) for each setting: the source of the README's table."""
     fields = Settings.model_fields.items()
-    return [(env_name(name), str(f.default), f.description or "") for name, f in fields]
+    return [(env_name(name), _shown(f.default), f.description or "") for name, f in fields]
+
+
+def _shown(default: Any) -> str:
+    return "" if default is None else str(default)
 
 
 _EXPECTED = {"int": "a whole number", "float": "a number"}

@@ -19,5 +19,14 @@ class AnswerMode(StrEnum):
     LLM = "llm"
 
 
+class Reader(StrEnum):
+    """How the offline answerer reads passages: the rules written for answer kinds and relations,
+    or the general reader (parses stored at ingest, a fitted model; `answering/reader.py`)."""
+
+    RULES = "rules"
+    GENERAL = "general"
+
+
 RETRIEVERS = tuple(r.value for r in Retriever)
+READERS = tuple(r.value for r in Reader)
 ANSWER_MODES = tuple(m.value for m in AnswerMode)

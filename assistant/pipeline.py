@@ -8,6 +8,7 @@ holds the articles and every change to them.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import re
 import threading
 import time
@@ -26,16 +27,18 @@ from assistant.answering.answer import (
     ground_generated_answer,
     passage_summary,
 )
-from assistant.answering.entities import EntityRecognizer
-from assistant.answering.extractive import answer_extractively, choose, refusal, should_refuse
 from assistant.answering.grounding import terms
 from assistant.answering.llm import LLMBackend, LLMFailure, build_llm
+from assistant.answering.offline import Decision, OfflineReader
 from assistant.answering.prompts import load_prompt
-from assistant.answering.retrieval import ConstraintRanker, Filters, build_retriever, load_reranker
+from assistant.answering.reader import Model, Reading, choose, read
+from assistant.answering.retrieval import Filters, build_retriever, load_reranker
+from assistant.answering.timeline import Period, describe_day
 from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.library.articles import Library
 from assistant.library.chunking import sentence_spans
+from assistant.library.corpus import EARLIEST_DATE, LATEST_DATE, day
 from assistant.library.embeddings import Embedder
 from assistant.library.live_index import LiveKeywordIndex
 from assistant.library.resources import Resources
@@ -79,8 +82,8 @@ class Assistant:
         self.settings = settings
         self._llm: LLMBackend | None = build_llm(settings)
         self._reranker: BaseNodePostprocessor | None = None
-        self.recognizer = EntityRecognizer()
-        # searching and choosing sentences hold vectors and entities per passage: a bounded number of
+        self.reader = OfflineReader(settings, self.resources)
+        # searching and choosing sentences hold vectors and parses per passage: a bounded number of
         # questions at once keeps memory flat however many arrive (the rest wait their turn)
         self._working = threading.BoundedSemaphore(settings.max_concurrent_answers)
 
@@ -112,7 +115,7 @@ class Assistant:
         call this at start)."""
         self.embedder.get_query_embedding("warm up")
         sentence_spans("Warm up. The sentence splitter loads its data once.")
-        self.recognizer.warm_up()
+        self.reader.warm_up()
         with contextlib.suppress(AssistantError):  # no index yet: the first question will say so
             self.keywords.get()
 
@@ -123,9 +126,11 @@ class Assistant:
         k: int | None = None,
         retriever: str | None = None,
         filters: Filters = Filters(),
+        as_of: dt.date | None = None,
     ) -> list[NodeWithScore]:
         """The k passages that best match the query, best first: reordered by the reranker, if set,
-        then by what the query pins down (a passage about another year goes down)."""
+        then by what the query pins down (a passage about another year goes down; one of an article
+        dated after `as_of`, the day asked, is left out)."""
         query = clean_query(query)
         k = k or self.settings.top_k
         reranker = self.reranker
@@ -134,9 +139,34 @@ class Assistant:
         results = self.retriever(k=pool, retriever=retriever, filters=filters).retrieve(QueryBundle(query))
         if reranker and results:
             results = reranker.postprocess_nodes(results, query_bundle=QueryBundle(query))
+        if as_of is not None:  # what was written after the day asked cannot answer it
+            results = [r for r in results if r.node.metadata.get("published", "") <= as_of.isoformat()]
         if self.settings.constraint_candidates:
-            results = ConstraintRanker().postprocess_nodes(results, query_bundle=QueryBundle(query))
+            results = self.reader.rerank(query, results, as_of)
         return results[:k]
+
+    def read(
+        self,
+        question: str,
+        *,
+        history: list[dict] | None = None,
+        k: int | None = None,
+        retriever: str | None = None,
+        filters: Filters = Filters(),
+        as_of: dt.date | None = None,
+        model: Model | None = None,
+    ) -> tuple[list[NodeWithScore], Reading]:
+        """The passages found for a question and the general reader's reading of them, before any
+        refusal: what `assistant.evaluation.fit` learns from."""
+        question = clean_query(question)
+        turns = [t for t in history or [] if isinstance(t, dict) and str(t.get("question", "")).strip()]
+        standalone = self._standalone(question, turns, False, [])
+        with self._working:
+            passages = self.search(standalone, k=k, retriever=retriever, filters=filters, as_of=as_of)
+            reading = read(
+                question, standalone, passages, self.embedder, self.reader.parser, asked_on=as_of, model=model
+            )
+        return passages, choose(reading, self.settings)
 
     def retriever(
         self, *, k: int, retriever: str | None = None, filters: Filters = Filters()
@@ -178,11 +208,14 @@ class Assistant:
         retriever: str | None = None,
         filters: Filters = Filters(),
         mode: str | None = None,
+        as_of: dt.date | None = None,
     ) -> Iterator[Event]:
         """Answer a question, yielding text as it is produced and then the finished Answer.
 
         `history` holds earlier turns, `{"question": ..., "answer": ...}`, oldest first. `mode` is
-        "llm" or "extractive"; by default the LLM answers when one is configured.
+        "llm" or "extractive"; by default the LLM answers when one is configured. `as_of` is the day
+        the question is asked (default today): relative time ("this week", "yesterday") is read
+        against it, and a refusal for a period no article was published in says so.
         """
         question = clean_query(question)
         use_llm = self._choose_mode(mode)
@@ -196,17 +229,18 @@ class Assistant:
             timings["condense"] = _ms_since(started)
         started = time.perf_counter()
         with self._working:
-            passages = self.search(standalone, k=k, retriever=retriever, filters=filters)
+            passages = self.search(standalone, k=k, retriever=retriever, filters=filters, as_of=as_of)
         timings["retrieve"] = _ms_since(started)
 
         started = time.perf_counter()
         answer: Answer | None = None
+        context = str(turns[-1].get("answer", "")) if turns and standalone != question else ""
+        with self._working:
+            decision = self.reader.decide(question, standalone, passages, as_of=as_of, context=context)
         if use_llm:
-            with self._working:
-                choice = choose(question, standalone, passages, self.embedder, self.recognizer, self.settings)
-            confidence = choice.confidence
-            if should_refuse(question, passages, confidence, self.settings):
-                answer = refusal(question, LLM, passages, choice)
+            if decision.refuse:
+                answer = decision.refusal(question, passages, LLM)
+                self._explain_empty_period(answer, decision)
             else:
                 try:
                     pieces = []
@@ -214,34 +248,34 @@ class Assistant:
                         pieces.append(piece)
                         yield Event("token", piece)
                     answer = ground_generated_answer(
-                        question, "".join(pieces), passages, self.embedder, self.settings, confidence
+                        question, "".join(pieces), passages, self.embedder, self.settings, decision.confidence
                     )
                 except LLMFailure as failure:
                     notice = f"{failure}; showing the offline extractive answer instead."
                     warnings.append(notice[0].upper() + notice[1:])
                     yield Event("notice", warnings[-1])
         if answer is None:
-            context = str(turns[-1].get("answer", "")) if turns and standalone != question else ""
             with self._working:
-                choice = choose(
-                    question,
-                    standalone,
-                    passages,
-                    self.embedder,
-                    self.recognizer,
-                    self.settings,
-                    context=context,
-                )
-                answer = answer_extractively(question, passages, choice, self.settings)
+                answer = decision.answer(question, passages, self.settings)
+            self._explain_empty_period(answer, decision)
             yield Event("token", answer.answer)
         timings["answer"] = _ms_since(started)
         answer.standalone_question = standalone
-        answer.constraints = choice.constraints.describe()
-        answer.time = choice.constraints.time.to_json() if choice.constraints.time else None
+        answer.constraints = decision.constraints
+        answer.time = decision.time
         answer.retrieved = [passage_summary(p) for p in passages]
         answer.warnings = warnings + answer.warnings
         answer.timings_ms = timings
         yield Event("answer", answer=answer)
+
+    def _explain_empty_period(self, answer: Answer, decision: Decision) -> None:
+        """A refusal of a question naming a period ("this week") that no indexed article was
+        published in says so, and how recent the newest article is."""
+        period = decision.period
+        if not answer.refused or period is None:
+            return
+        if not self.library.newest_published(period.since.isoformat(), period.until.isoformat()):
+            answer.answer = empty_period_text(period, self.library.newest_published())
 
     def _choose_mode(self, mode: str | None) -> bool:
         if mode not in (None, LLM, EXTRACTIVE):
@@ -270,6 +304,31 @@ class Assistant:
         if is_follow_up(question):
             return f"{clean_query(turns[-1]['question'])} {question}"
         return question
+
+
+def as_of_date(text: str | None) -> dt.date | None:
+    """The day a question is asked, from YYYY-MM-DD; None (today) when empty."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        asked = dt.date.fromisoformat(day(text))
+    except ValueError:
+        raise AssistantError(f"as-of date {text!r} is not a date; use YYYY-MM-DD") from None
+    if not EARLIEST_DATE <= text <= LATEST_DATE:
+        raise AssistantError(f"as-of date {text!r} is not between {EARLIEST_DATE} and {LATEST_DATE}")
+    return asked
+
+
+def empty_period_text(period: Period, newest: str) -> str:
+    """The refusal for a period no article is from: "No articles from this week (30 Nov - 6 Dec
+    2026); the newest is from 11 Nov 2022." `newest` is the newest article's date, "" if none has one."""
+    latest = (
+        f"the newest is from {describe_day(dt.date.fromisoformat(newest))}"
+        if newest
+        else "none of the articles has a published date"
+    )
+    return f"No articles from {period.describe()}; {latest}."
 
 
 def is_follow_up(question: str) -> bool:

@@ -69,6 +69,8 @@ class Answer:
     closest: dict | None = None
     constraints: list[str] = field(default_factory=list)  # what the question pins down, in words
     time: dict | None = None  # how a relative time phrase ("last week") was resolved
+    short_answer: str = ""  # the answer itself (a name, a date, an amount), when the question asks for one
+    reported_on: str = ""  # YYYY-MM-DD of the article the short answer comes from, when dated
 
     @property
     def status(self) -> str:
@@ -100,6 +102,8 @@ class Answer:
             else None,
             constraints=data.get("constraints", []),
             time=data.get("time"),
+            short_answer=data.get("short_answer", ""),
+            reported_on=data.get("reported_on", ""),
         )
 
     def to_json(self) -> dict:
@@ -107,6 +111,8 @@ class Answer:
             "question": self.question,
             "standalone_question": self.standalone_question,
             "answer": self.answer,
+            "short_answer": self.short_answer,
+            "reported_on": self.reported_on,
             "refused": self.refused,
             "status": self.status,
             "closest": (

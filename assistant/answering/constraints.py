@@ -44,12 +44,7 @@ from assistant.answering.names import (
 )
 from assistant.answering.places import mentions_country
 from assistant.answering.roles import asked_roles, office_elsewhere
-
-RELATIVE = {
-    "today": (0, "day"), "yesterday": (-1, "day"), "this week": (0, "week"), "last week": (-1, "week"),
-    "this month": (0, "month"), "last month": (-1, "month"), "this year": (0, "year"),
-    "last year": (-1, "year"), "next year": (1, "year"),
-}  # fmt: skip
+from assistant.answering.timeline import asked_period
 
 # Categories that exclude each other: a report on the women's final does not answer who won the men's.
 FACETS = (
@@ -358,28 +353,13 @@ def _years(years: set[int]) -> str:
 
 
 def _relative_time(question: str, today: dt.date) -> TimeResolution | None:
-    lowered = question.lower()
-    for phrase, (offset, unit) in RELATIVE.items():
-        if re.search(rf"\b{phrase}\b", lowered):
-            since, until = _period(today, offset, unit)
-            return TimeResolution(phrase, since.isoformat(), until.isoformat(), f"today, {today.isoformat()}")
-    return None
-
-
-def _period(today: dt.date, offset: int, unit: str) -> tuple[dt.date, dt.date]:
-    if unit == "day":
-        day = today + dt.timedelta(days=offset)
-        return day, day
-    if unit == "week":
-        start = today - dt.timedelta(days=today.weekday()) + dt.timedelta(weeks=offset)
-        return start, start + dt.timedelta(days=6)
-    if unit == "month":
-        month = today.month - 1 + offset
-        start = dt.date(today.year + month // 12, month % 12 + 1, 1)
-        following = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
-        return start, following - dt.timedelta(days=1)
-    year = today.year + offset
-    return dt.date(year, 1, 1), dt.date(year, 12, 31)
+    """The period a relative time phrase names, read by the package's one date reader (`timeline`)."""
+    period = asked_period(question, today)
+    if period is None:
+        return None
+    return TimeResolution(
+        period.phrase, period.since.isoformat(), period.until.isoformat(), f"asked on {today}"
+    )
 
 
 _AMOUNT = re.compile(r"[$€£]\s?\d|\b\d+(?:[.,]\d+)?\s?(?:million|billion|trillion|bn|m)\b", re.IGNORECASE)

@@ -9,15 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from assistant.library.parsing import DATELINE, MONTH  # noqa: F401 (the package's one dateline and month)
+
 MONTH_NAMES = "january february march april may june july august september october november december".split()
-
-MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
-
-# A snippet's leading date: "Jul 14, 2018 ...", "14 July 2018 -", "3 days ago ..."
-DATELINE = re.compile(
-    rf"^\s*(?:{MONTH}\s+\d{{1,2}},?\s+(?P<y1>(?:19|20)\d\d)|\d{{1,2}}\s+{MONTH},?\s+(?P<y2>(?:19|20)\d\d)"
-    r"|\d+\s+(?:minutes?|hours?|days?|weeks?)\s+ago)\s*(?:\.\.\.|…|-|–|—|·|\|)\s*"
-)
 
 YEAR = re.compile(r"(?<![\d$.,])((?:19|20)\d\d)(?![\d,]|\.\d)")  # not in "$2019" or "2,019"
 

@@ -70,6 +70,7 @@ RELATION_PENALTY = 0.15  # or it loses this much
 ECHO_SHARE = 0.8  # a sentence whose words are this much the question's own restates it
 UNMENTIONED_PENALTY = 0.15  # per named thing of the question the passage never names
 VOTE_MARGIN = 0.1  # sentences this close to the best one vote for their candidate answers
+DEFAULT_REFUSAL_THRESHOLD = 0.55  # `assistant calibrate` on the seed set
 
 
 @dataclass
@@ -247,10 +248,9 @@ def choose(
         if len(chosen) >= settings.max_answer_sentences:
             break
         evidence = _rank_key(scored[i])[0] + (KIND_EVIDENCE if kind.kind != "any" else 0.0)
-        close_enough = (
-            scored[i].score >= best.score * settings.companion_ratio
-            and evidence >= settings.refusal_threshold
-        )
+        close_enough = scored[
+            i
+        ].score >= best.score * settings.companion_ratio and evidence >= refusal_threshold(settings)
         repeats = max(float(vectors[i] @ vectors[j]) for j in chosen) >= NEAR_DUPLICATE_COSINE
         if close_enough and not repeats:
             chosen.append(i)
@@ -292,10 +292,15 @@ def refusal(question: str, mode: str, passages: list[NodeWithScore], choice: Cho
 def should_refuse(
     question: str, passages: list[NodeWithScore], confidence: float, settings: Settings
 ) -> bool:
-    if not passages or confidence <= 0 or confidence < settings.refusal_threshold:
+    if not passages or confidence <= 0 or confidence < refusal_threshold(settings):
         return True
     text = " ".join(p.node.get_content() for p in passages)
     return bool(unknown_names(question, text))
+
+
+def refusal_threshold(settings: Settings) -> float:
+    """The configured threshold, else DEFAULT_REFUSAL_THRESHOLD."""
+    return DEFAULT_REFUSAL_THRESHOLD if settings.refusal_threshold is None else settings.refusal_threshold
 
 
 # --- the parts --------------------------------------------------------------------------------

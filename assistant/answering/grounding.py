@@ -12,11 +12,8 @@ from dataclasses import dataclass
 
 from llama_index.core.schema import NodeWithScore
 
-from assistant.answering.dates import DATELINE
 from assistant.library.chunking import sentence_spans
-
-# Where a search snippet joins two cuts of a page: an ellipsis, then a new capitalised start.
-_SNIPPET_JOIN = re.compile(r"\s(?:\.\.\.|…)\s+(?=[A-Z\"“‘(])")
+from assistant.library.parsing import chunk_sentences
 
 STOPWORDS = frozenset(
     "a about above after again against all also am an and any are as at be because been before being "
@@ -197,38 +194,20 @@ class Sentence:
 
 
 def passage_sentences(passages: list[NodeWithScore]) -> list[Sentence]:
-    """Sentences of the passages, headings and repeats (from overlapping chunks) left out."""
+    """Sentences of the passages (`library.parsing.chunk_sentences`: a search snippet's cuts apart,
+    headings left out), each once where chunks overlap."""
     seen: set[tuple[str, int]] = set()
     sentences = []
     for index, result in enumerate(passages):
         meta = result.node.metadata
         text = result.node.get_content()
-        for s, e in (piece for span in sentence_spans(text) for piece in _fragments(text, *span)):
-            sentence = text[s:e]
+        for s, e in chunk_sentences(text, meta.get("title", ""), meta.get("section", "")):
             key = (meta["doc_id"], meta["start_char"] + s)
-            if key in seen or _is_heading(sentence, meta):
+            if key in seen:
                 continue
             seen.add(key)
-            sentences.append(Sentence(index, meta["start_char"] + s, meta["start_char"] + e, sentence))
+            sentences.append(Sentence(index, meta["start_char"] + s, meta["start_char"] + e, text[s:e]))
     return sentences
-
-
-def _fragments(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """A search snippet's pieces: "... " joins cuts from different places of a page ("The Shape of
-    Water received 13 ... Daniel Kaluuya was nominated"), so each piece is a sentence of its own; a
-    snippet's leading date stays with its first piece."""
-    dateline = DATELINE.match(text[start:end])
-    pieces, begin = [], start + dateline.end() if dateline else start
-    for join in _SNIPPET_JOIN.finditer(text, begin, end):
-        pieces.append((start, join.start()))
-        start = join.end()
-    pieces.append((start, end))
-    return [(s, e) for s, e in pieces if e > s]
-
-
-def _is_heading(sentence: str, meta: dict) -> bool:
-    stripped = sentence.strip().lstrip("#").strip()
-    return stripped in (meta.get("section"), meta.get("title")) or len(stripped.split()) < 3
 
 
 def split_marked_sentences(answer: str) -> list[tuple[str, list[int]]]:

@@ -3,8 +3,8 @@
 Hybrid, the default, fuses the dense and the keyword rankings with weighted reciprocal rank fusion:
 score = sum over rankings of weight / (rrf_k + rank). Each ranking contributes its top candidates;
 a passage found by only one of them still counts. Filters (article, source, date range) apply to both.
-`ConstraintRanker` then reorders the candidates by what the question pins down (its year, season,
-names) and the kind of answer it asks for.
+`ConstraintRanker` (the rules reader's) or `QuestionRanker` (the general reader's) then reorders the
+candidates by what the question pins down.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from llama_index.core.schema import BaseNode, NodeWithScore, QueryBundle, TextNo
 
 from assistant.answering.constraints import analyse, check, holds_kind, passage_context
 from assistant.answering.grounding import question_kind
+from assistant.answering.timeline import published_day, years_in
 from assistant.config import Settings
 from assistant.errors import AssistantError, DateFilterError, ModelLoadError
 from assistant.library.corpus import day
@@ -269,6 +270,51 @@ def load_reranker(model: str, candidates: int) -> BaseNodePostprocessor:
             f"cannot load reranker {model!r} ({type(exc).__name__}); set ASSISTANT_RERANKER to a local "
             "CrossEncoder folder, or to an empty value to turn reranking off"
         ) from exc
+
+
+class QuestionRanker(BaseNodePostprocessor):
+    """Reorders retrieved passages by what the question pins down: a passage that names an asked
+    year (or is dated in it) gains up to RANK_BOOST of its score; one that names only other years,
+    or misses a named thing of the question, loses RANK_PENALTY of it. Order among passages with the
+    same verdict is kept."""
+
+    years: tuple[int, ...] = ()
+    names: tuple[str, ...] = ()
+    asked_on: dt.date | None = None  # passages of articles dated later are left out
+    since: dt.date | None = None  # the period the question names, if any
+    until: dt.date | None = None
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "QuestionRanker"
+
+    def _postprocess_nodes(
+        self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None
+    ) -> list[NodeWithScore]:
+        asked_on = self.asked_on or dt.date.today()
+        rescored = []
+        for result in nodes:
+            meta = result.node.metadata
+            published = published_day(meta.get("published", ""))
+            if published and published > asked_on:
+                continue  # written after the day the question is asked
+            text = f"{meta.get('title', '')} {meta.get('section', '')} {result.node.get_content()}"
+            factor = 1.0
+            if self.since and self.until and published:
+                factor += RANK_BOOST if self.since <= published <= self.until else -RANK_PENALTY
+            if self.years:
+                stated = set(years_in(text, asked_on))
+                if stated & set(self.years):
+                    factor += RANK_BOOST
+                elif published and published.year in self.years:
+                    factor += RANK_BOOST / 2
+                elif stated:
+                    factor -= RANK_PENALTY
+            lowered = text.lower()
+            missing = sum(not any(w in lowered for w in re.findall(r"\w{3,}", n.lower())) for n in self.names)
+            factor *= (1 - RANK_PENALTY / 2) ** missing
+            rescored.append(NodeWithScore(node=result.node, score=float(result.score or 0.0) * factor))
+        return sorted(rescored, key=lambda r: -(r.score or 0.0))
 
 
 class ConstraintRanker(BaseNodePostprocessor):

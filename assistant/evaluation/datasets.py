@@ -2,21 +2,25 @@
 
 JSONL, one object a line: `question` (required); optional `id`, `answers` (acceptable answer
 strings), `answerable` (default true), `gold_doc_ids`, `gold_passages`, `filters`
-(`{"doc_ids", "sources", "since", "until"}`), `history` (earlier turns). Other fields are kept.
+(`{"doc_ids", "sources", "since", "until"}`), `history` (earlier turns), `asked_on` (the day the
+question is asked, YYYY-MM-DD: "this week" is read against it). Other fields are kept.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from assistant.errors import AssistantError
+from assistant.library.corpus import EARLIEST_DATE, LATEST_DATE, day
 
 KNOWN_FIELDS = {
     "question", "id", "answers", "answerable", "gold_doc_ids", "gold_passages", "filters", "history",
+    "asked_on",
 }  # fmt: skip
 
 
@@ -30,6 +34,7 @@ class EvalCase:
     gold_passages: list[str] = field(default_factory=list)
     filters: dict[str, Any] = field(default_factory=dict)
     history: list[dict] = field(default_factory=list)
+    asked_on: dt.date | None = None  # None: the set's --as-of, else today
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -85,8 +90,22 @@ def _case(row: dict[str, Any], fallback_id: str) -> EvalCase:
         gold_passages=strings("gold_passages"),
         filters=filters,
         history=history,
+        asked_on=_asked_on(row.get("asked_on")),
         extra={k: v for k, v in row.items() if k not in KNOWN_FIELDS},
     )
+
+
+def _asked_on(value: Any) -> dt.date | None:
+    """The day a question is asked, from YYYY-MM-DD (as `pipeline.as_of_date` reads `--as-of`)."""
+    if value is None or value == "":
+        return None
+    try:
+        asked = dt.date.fromisoformat(day(value))
+    except (TypeError, ValueError):
+        raise ValueError(f"asked_on {value!r} is not a date; use YYYY-MM-DD") from None
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueError(f"asked_on {value!r} is not between {EARLIEST_DATE} and {LATEST_DATE}")
+    return asked
 
 
 def load_rag_dataset(path: Path) -> list[EvalCase]:

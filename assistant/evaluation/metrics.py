@@ -9,7 +9,8 @@ import string
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from assistant.answering.dates import MONTH, MONTH_NAMES
+from assistant.answering.timeline import MONTH_NAMES
+from assistant.library.parsing import MONTH
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = str.maketrans({c: " " for c in string.punctuation + "’‘“”–—"})

@@ -48,8 +48,12 @@ def sweep(retrievers: list[str], modes: list[str], k: int) -> list[RunConfig]:
     return [RunConfig(r, mode, k) for r, mode in itertools.product(retrievers, modes)]
 
 
-def evaluate_case(assistant: Assistant, case: EvalCase, config: RunConfig) -> dict[str, Any]:
-    """Ask one question and score the answer; the row written to results.jsonl."""
+def evaluate_case(
+    assistant: Assistant, case: EvalCase, config: RunConfig, as_of: dt.date | None = None
+) -> dict[str, Any]:
+    """Ask one question, on the day its `asked_on` names (else `as_of`, else today), and score the
+    answer; the row written to results.jsonl."""
+    asked_on = case.asked_on or as_of
     filters = Filters(
         tuple(case.filters.get("doc_ids", ())),
         tuple(case.filters.get("sources", ())),
@@ -59,7 +63,7 @@ def evaluate_case(assistant: Assistant, case: EvalCase, config: RunConfig) -> di
     started = time.perf_counter()
     answer = assistant.ask(
         case.question, history=case.history, k=config.k, retriever=config.retriever,
-        filters=filters, mode=config.mode,
+        filters=filters, mode=config.mode, as_of=asked_on,
     )  # fmt: skip
     total_ms = (time.perf_counter() - started) * 1000
     ranking = assistant.search(
@@ -75,6 +79,7 @@ def evaluate_case(assistant: Assistant, case: EvalCase, config: RunConfig) -> di
         "question": case.question,
         "answerable": case.answerable,
         "answers": case.answers,
+        "asked_on": asked_on.isoformat() if asked_on else None,
         "config": config.label,
         "retrieved": [
             {"chunk_id": r.node.node_id, "doc_id": r.node.metadata["doc_id"], "score": round(r.score or 0, 6)}
@@ -172,15 +177,17 @@ def run_question_set(
     set_name: str,
     problems: list[str] | None = None,
     progress: bool = False,
+    as_of: dt.date | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Every configuration over every case: (summary, rows)."""
+    """Every configuration over every case: (summary, rows). `as_of`: the day the questions without
+    an `asked_on` of their own are asked (default today)."""
     from tqdm import tqdm
 
     rows: list[dict[str, Any]] = []
     runs = []
     for config in configs:
         config_rows = [
-            evaluate_case(assistant, case, config)
+            evaluate_case(assistant, case, config, as_of)
             for case in tqdm(cases, desc=config.label, unit="q", disable=not progress, file=sys.stderr)
         ]
         runs.append(summarise(config_rows, config))

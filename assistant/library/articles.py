@@ -193,3 +193,14 @@ class Library:
     def document(self, doc_id: str) -> dict | None:
         """One article's full text and metadata, or None."""
         return self.resources.store.get_document(doc_id)
+
+    def newest_published(self, since: str = "", until: str = "") -> str:
+        """The newest published date (YYYY-MM-DD) of the indexed articles, or of those published from
+        `since` to `until` (YYYY-MM-DD, inclusive); "" when none has one. Read from the keyword index,
+        which holds every current chunk's date in memory."""
+        published = self.resources.keywords.get().published  # YYYYMMDD, 0 when unknown
+        low = int(since.replace("-", "")) if since else 1
+        high = int(until.replace("-", "")) if until else published.max(initial=0)
+        held = published[(published >= low) & (published <= high)]
+        newest = str(held.max()) if held.size else ""
+        return f"{newest[:4]}-{newest[4:6]}-{newest[6:]}" if newest else ""

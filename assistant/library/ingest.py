@@ -31,7 +31,9 @@ from assistant.library.chunking import TOKENIZER_NAME, split_article
 from assistant.library.corpus import Article, find_article_files, read_article
 from assistant.library.embeddings import Embedder
 from assistant.library.manifest import Manifest
+from assistant.library.parsing import PARSES_KEY, Parser
 from assistant.library.store import IndexedArticle, Store, open_store_for_writing
+from assistant.modes import Reader
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +197,8 @@ class _Run:
         self.by_text = {entry.text_hash: doc_id for doc_id, entry in self.indexed.items()}
         self.documents = store.document_ids() if whole else set()
         self.pending: list[tuple[Article, list[TextNode]]] = []
+        # the general reader reads parses stored at ingest; the rules reader needs none
+        self.parser = Parser() if settings.reader == Reader.GENERAL else None
 
     def offer(self, article: Article) -> None:
         self.report.notes.extend((article.path or article.doc_id, note) for note in article.notes)
@@ -244,6 +248,12 @@ class _Run:
         texts = [node.get_content(metadata_mode=MetadataMode.EMBED) for node in nodes]
         for node, vector in zip(nodes, self.embedder.encode(texts), strict=True):
             node.embedding = vector
+        if self.parser is not None:  # each sentence is parsed once, here (library/parsing.py)
+            chunks = [(n.get_content(), n.metadata["title"], n.metadata.get("section", "")) for n in nodes]
+            for node, parses in zip(nodes, self.parser.annotate(chunks), strict=True):
+                node.metadata[PARSES_KEY] = parses
+                node.excluded_embed_metadata_keys.append(PARSES_KEY)
+                node.excluded_llm_metadata_keys.append(PARSES_KEY)
         self.store.upsert(nodes)
         self.store.put_documents(
             [article for article, _ in self.pending],

@@ -34,7 +34,7 @@ from assistant.errors import (
     StoreUnavailableError,
 )
 from assistant.modes import AnswerMode, Retriever
-from assistant.pipeline import MAX_QUERY_CHARS, Assistant
+from assistant.pipeline import MAX_QUERY_CHARS, Assistant, as_of_date
 from assistant.records.conversations import ConversationNotFound, Conversations
 from assistant.records.feedback import FeedbackLog
 from assistant.web.conversations import VISITOR_HEADER, conversation_routes, visitor_token
@@ -83,6 +83,7 @@ class AskIn(Strict):
     retriever: Retriever | None = None
     mode: AnswerMode | None = None
     conversation_id: str = Field(default="", max_length=64)  # history from, and turn to, this conversation
+    as_of: str | None = Field(default=None, max_length=40)  # the day asked, YYYY-MM-DD; default today
 
 
 class DocumentIn(Strict):
@@ -364,6 +365,7 @@ def _ask_options(body: AskIn) -> dict[str, Any]:
         "retriever": body.retriever,
         "mode": body.mode,
         "filters": filters,
+        "as_of": as_of_date(body.as_of),
     }
 
 

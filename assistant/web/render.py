@@ -6,6 +6,7 @@ which the browser shows as the characters and Markdown leaves alone."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 from html import escape
@@ -71,6 +72,8 @@ def answer_html(answer: Answer, base: str = "/") -> str:
         if answer.closest:
             parts.append(closest_html(answer.closest["citation"], answer.closest["mismatch"], base))
     else:
+        if answer.short_answer:
+            parts.append(short_answer_html(answer))
         by_number = {c.n: c for c in answer.citations}
         sentences = []
         for sentence in answer.sentences:
@@ -84,6 +87,22 @@ def answer_html(answer: Answer, base: str = "/") -> str:
         parts.append(sources_html(answer.citations, base, key))
     parts.append("</div>")
     return "".join(parts)
+
+
+def short_answer_html(answer: Answer) -> str:
+    """The answer itself, first, with the date of the report it comes from."""
+    reported = (
+        f' <span class="reported">(reported {_day(answer.reported_on)})</span>' if answer.reported_on else ""
+    )
+    return f'<p class="short-answer"><strong>{shown(answer.short_answer)}</strong>{reported}</p>'
+
+
+def _day(value: str) -> str:
+    try:
+        day = dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return shown(value)
+    return f"{day.day} {day:%b %Y}"
 
 
 def closest_html(citation: Citation, mismatch: str, base: str = "/") -> str:

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.answering.retrieval import Filters
 from assistant.errors import AssistantError
-from assistant.pipeline import Assistant
+from assistant.pipeline import Assistant, as_of_date
 from assistant.records.conversations import Conversations
 from assistant.records.feedback import FeedbackLog
 from assistant.web.documents import article_choices, documents_tab
@@ -123,7 +123,7 @@ def build_chat(
     answer pair on screen to its stored turn (None for a refusal to answer, such as the rate limit)."""
     import gradio as gr
 
-    def respond(message, messages, positions, visitor, current, page, selected, request: gr.Request):
+    def respond(message, messages, positions, visitor, current, page, selected, as_of, request: gr.Request):
         question = (message or "").strip()
         if not question:  # Enter on an empty box: nothing is sent, nothing changes
             yield "", gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
@@ -143,7 +143,10 @@ def build_chat(
         text = ""
         try:
             events = assistant.ask_stream(
-                question, history=earlier, filters=Filters(doc_ids=tuple(selected or ()))
+                question,
+                history=earlier,
+                filters=Filters(doc_ids=tuple(selected or ())),
+                as_of=as_of_date(as_of),  # empty: today
             )
             for event in events:
                 if event.kind == "token":
@@ -249,9 +252,18 @@ def build_chat(
                 visible=not compact,
                 render=compact,
             )
+            # the day the question is asked: "this week" is read against it
+            as_of = gr.Textbox(
+                label="As of (YYYY-MM-DD)",
+                placeholder="today",
+                max_lines=1,
+                visible=not compact,
+                render=compact,
+            )
             if not compact:
                 with gr.Column(scale=1):
                     selected.render()
+                    as_of.render()
                     upload_area(assistant, guard, selected)
                     with gr.Accordion("Embed this chat", open=False):
                         gr.Markdown(embed_rule(assistant.settings.origins))
@@ -274,7 +286,7 @@ def build_chat(
         # several visitors at once: as many as the assistant answers at a time (Gradio runs one by default)
         textbox.submit(
             respond,
-            [textbox, chatbot, positions, visitor, current, page, selected],
+            [textbox, chatbot, positions, visitor, current, page, selected, as_of],
             [textbox, chatbot, positions, visitor, current, conversation_list, last_answer],
             concurrency_limit=assistant.settings.max_concurrent_answers,
         ).then(None, None, None, js=SHOW_ANSWER_JS)
