@@ -9,6 +9,11 @@ BIN := $(VENV)/bin
 # The CPU build of torch lies on these machines; installing it first keeps pip from pulling CUDA.
 TORCH := torch==2.13.0
 PORT ?= 7860
+# The LLM tests serve a small model with llama-cpp-python, compiled at install. A portable build: a
+# native one uses every instruction the CPU reports, and on a virtual machine that reports AMX tiles
+# it does not enable, it crashes on the first token. Not cached, so a cached native wheel is not reused.
+LLAMA_CPP := 'llama-cpp-python[server]>=0.3'
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 EXAMPLE_QUESTION := Who will represent the U.S. at the NATO meeting?
 # The browser tests drive Debian's Chromium (Playwright cannot download browsers here); the replica
 # tests start Debian's PostgreSQL server, and `assistant cluster` puts Debian's nginx in front.
@@ -48,6 +53,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet --no-cache-dir $(LLAMA_CPP)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 

@@ -38,13 +38,15 @@ def test_questions_state_their_constraints(question, expected):
     assert analyse(question, TODAY).describe() == expected
 
 
-def test_relative_time_resolves_against_today():
-    last_week = analyse("What happened in Brussels last week?", TODAY).time
-    assert (last_week.since, last_week.until) == ("2026-11-16", "2026-11-22")
-    assert last_week.basis == "today, 2026-11-28"
-    this_year = analyse("Who won Wimbledon this year?", TODAY)
+def test_relative_time_resolves_against_the_day_asked():
+    last_week = analyse("What happened in Port Vell last week?", TODAY).time
+    assert (last_week.since, last_week.until) == ("2026-11-15", "2026-11-21")
+    assert last_week.basis == "asked on 2026-11-28"
+    this_week = analyse("What happened in Port Vell this week?", TODAY).time
+    assert (this_week.since, this_week.until) == ("2026-11-22", "2026-11-28")
+    this_year = analyse("Who won the Harlow Cup this year?", TODAY)
     assert this_year.years == (2026,)
-    assert analyse("Who won Wimbledon last year?", TODAY).years == (2025,)
+    assert analyse("Who won the Harlow Cup last year?", TODAY).years == (2025,)
 
 
 def test_a_passage_about_another_year_conflicts():
