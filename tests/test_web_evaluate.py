@@ -14,6 +14,7 @@ def test_the_job_gets_the_servers_settings_but_not_its_keys(tmp_path):
     env = job_environment(settings)
     assert env["ASSISTANT_INDEX_DIR"] == str(tmp_path / "index") and env["ASSISTANT_TOP_K"] == "7"
     assert "ASSISTANT_API_KEYS" not in env
+    assert Settings.from_env(env).refusal_threshold is None, "an unset setting stays unset in the job"
     command = evaluation_command(tmp_path / "set.jsonl", ["hybrid", "bm25"], "extractive", 5, tmp_path)
     assert command[1:4] == ["-m", "assistant.cli", "eval"] and "hybrid,bm25" in command
 

@@ -36,7 +36,9 @@ def evaluation_command(question_set: Path, retrievers: list[str], mode: str, k: 
 def job_environment(settings: Settings) -> dict[str, str]:
     """The server's settings as the job's ASSISTANT_* variables (keys left out: the job needs none)."""
     values = settings.model_dump(mode="json", exclude=set(SECRET_SETTINGS))
-    return {**os.environ, **{env_name(name): str(value) for name, value in values.items()}}
+    # an unset setting (None) is an empty variable, which reads back as unset
+    variables = {env_name(name): "" if value is None else str(value) for name, value in values.items()}
+    return {**os.environ, **variables}
 
 
 def run_evaluation(settings: Settings, command: list[str]) -> Iterator[float]:
