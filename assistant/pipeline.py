@@ -159,7 +159,7 @@ class Assistant:
         """The passages found for a question and the general reader's reading of them, before any
         refusal: what `assistant.evaluation.fit` learns from."""
         question = clean_query(question)
-        turns = [t for t in history or [] if isinstance(t, dict) and str(t.get("question", "")).strip()]
+        turns = asked_turns(history)
         standalone = self._standalone(question, turns, False, [])
         with self._working:
             passages = self.search(standalone, k=k, retriever=retriever, filters=filters, as_of=as_of)
@@ -222,7 +222,7 @@ class Assistant:
         timings: dict[str, float] = {}
         warnings: list[str] = []
 
-        turns = [t for t in history or [] if isinstance(t, dict) and str(t.get("question", "")).strip()]
+        turns = asked_turns(history)
         started = time.perf_counter()
         standalone = self._standalone(question, turns, use_llm, warnings)
         if standalone != question:
@@ -329,6 +329,11 @@ def empty_period_text(period: Period, newest: str) -> str:
         else "none of the articles has a published date"
     )
     return f"No articles from {period.describe()}; {latest}."
+
+
+def asked_turns(history: list[dict] | None) -> list[dict]:
+    """The earlier turns that hold a question, oldest first."""
+    return [t for t in history or [] if isinstance(t, dict) and str(t.get("question", "")).strip()]
 
 
 def is_follow_up(question: str) -> bool:

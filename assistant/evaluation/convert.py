@@ -39,25 +39,30 @@ TITLE_WORDS = 8
 EXIT_BAD_INPUT = 1
 
 
-def load_rgb(path: Path) -> list[dict[str, Any]]:
-    """The questions of an RGB file (JSON lines), checked; AssistantError names the first bad line."""
+def read_rows(path: Path, hint: str = "") -> Iterable[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line of a JSON-lines file; AssistantError names the
+    first bad line (`hint` follows the message of a line that is not JSON)."""
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         raise AssistantError(f"cannot read {path}: {reason}") from None
-    rows = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise AssistantError(
-                f"{path}:{number}: not a JSON line ({exc.msg}); RGB files hold one JSON object per line"
-            ) from None
+            raise AssistantError(f"{path}:{number}: not a JSON line ({exc.msg}){hint}") from None
         if not isinstance(row, dict):
             raise AssistantError(f"{path}:{number}: not a JSON object")
+        yield number, row
+
+
+def load_rgb(path: Path) -> list[dict[str, Any]]:
+    """The questions of an RGB file (JSON lines), checked; AssistantError names the first bad line."""
+    rows = []
+    for number, row in read_rows(path, hint="; RGB files hold one JSON object per line"):
         missing = [name for name in RGB_FIELDS if name not in row]
         if missing:
             raise AssistantError(f"{path}:{number}: missing field(s) {', '.join(missing)}")

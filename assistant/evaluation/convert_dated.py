@@ -27,6 +27,7 @@ from assistant.evaluation.convert import (
     TITLE_WORDS,
     _lines,
     _swap_in,
+    read_rows,
 )
 from assistant.evaluation.metrics import normalize_answer
 
@@ -80,25 +81,6 @@ def find_sources(source: Path) -> tuple[list[Path], list[Path]]:
     if not questions:
         raise AssistantError(f"{source} holds no question files (names ending {QUESTION_SUFFIX})")
     return questions, [p for p in files if p.name.endswith(ARTICLE_SUFFIXES)]
-
-
-def read_rows(path: Path) -> Iterable[tuple[int, dict[str, Any]]]:
-    """(line number, object) for each non-blank line; AssistantError names the first bad line."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-        raise AssistantError(f"cannot read {path}: {reason}") from None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise AssistantError(f"{path}:{number}: not a JSON line ({exc.msg})") from None
-        if not isinstance(row, dict):
-            raise AssistantError(f"{path}:{number}: not a JSON object")
-        yield number, row
 
 
 def load_questions(paths: list[Path]) -> tuple[list[dict[str, Any]], int, int]:
